@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// `ctdb`: the cluster administration command. All logic lives in runtime/cli.
+import { main } from '../runtime/cli/main.js';
+
+const io = {
+  out: (text: string) => void process.stdout.write(text),
+  err: (text: string) => void process.stderr.write(text),
+};
+
+main(process.argv.slice(2), io, process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`ctdb: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
