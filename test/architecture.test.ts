@@ -3,7 +3,7 @@
 // lands in and checked against the table below, so a wrong-way import fails the test command.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { allowedImports, findImportViolations } from './support/architecture.js';
 
@@ -11,6 +11,7 @@ const root = resolve(import.meta.dirname, '..');
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
+  if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (name === 'node_modules') continue;
