@@ -1,1 +1,0 @@
-cmd_Release/fcntl_lock.node := ln -f "Release/obj.target/fcntl_lock.node" "Release/fcntl_lock.node" 2>/dev/null || (rm -rf "Release/fcntl_lock.node" && cp -af "Release/obj.target/fcntl_lock.node" "Release/fcntl_lock.node")

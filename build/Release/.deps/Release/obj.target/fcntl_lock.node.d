@@ -1,1 +1,0 @@
-cmd_Release/obj.target/fcntl_lock.node := g++ -o Release/obj.target/fcntl_lock.node -shared -pthread -rdynamic -m64  -Wl,-soname=fcntl_lock.node -Wl,--start-group Release/obj.target/fcntl_lock/lib/native/fcntl_lock.o -Wl,--end-group 

@@ -1,1 +1,0 @@
-cmd_Release/obj.target/rawnet.node := g++ -o Release/obj.target/rawnet.node -shared -pthread -rdynamic -m64  -Wl,-soname=rawnet.node -Wl,--start-group Release/obj.target/rawnet/lib/native/rawnet.o -Wl,--end-group 
