@@ -1,105 +1,187 @@
-// Entry logic of the `ctdb` command: parse the global options (accepted anywhere on the line,
-// as popt does for CTDB), find the subcommand, run it, and return its exit code. Never calls
-// process.exit, so output is flushed before the process ends.
-import { COMMAND_INDEX, findCommand } from './registry.js';
+// Entry logic of the `ctdb` command: parse the global options as CTDB 4.17's tool does (popt:
+// options anywhere on the line, clustered short options, `--opt=value`, `--` ends options), find
+// the subcommand, run it, and return its exit code. Messages and exit codes follow the real
+// tool: `Invalid option X: reason` (1), `Unknown command 'x'` (1), the full help on stdout when
+// no command is given (1), `--help`/`--usage` (0).
+import { BRIEF_USAGE, OPTION_HELP, fullUsage } from './format/usage.js';
+import { parsePoptInt, smbStrtoul32 } from './format/numbers.js';
+import { findCommand } from './registry.js';
 import type { CliIo, GlobalOptions } from './types.js';
 
+/** A command-line problem popt reports as `Invalid option <token>: <reason>`. */
 export class UsageError extends Error {
   override name = 'UsageError';
+  constructor(
+    readonly token: string,
+    readonly reason: string,
+  ) {
+    super(`Invalid option ${token}: ${reason}`);
+  }
 }
 
-const VALUE_OPTIONS: Readonly<Record<string, keyof GlobalOptions>> = {
-  '-n': 'node',
-  '--node': 'node',
-  '-x': 'separator',
-  '-t': 'timeout',
-  '--timeout': 'timeout',
-  '-T': 'maxRuntime',
-  '--maxruntime': 'maxRuntime',
-  '-d': 'debugLevel',
-  '--debug': 'debugLevel',
+type OptionKind = 'flag' | 'int' | 'string' | 'help' | 'usage';
+
+interface OptionSpec {
+  readonly kind: OptionKind;
+  readonly key:
+    | 'debugLevel'
+    | 'timeout'
+    | 'node'
+    | 'machine'
+    | 'separator'
+    | 'verbose'
+    | 'maxRuntime'
+    | 'help'
+    | 'usage';
+}
+
+const SHORT: Readonly<Record<string, OptionSpec>> = {
+  d: { kind: 'string', key: 'debugLevel' },
+  t: { kind: 'int', key: 'timeout' },
+  n: { kind: 'int', key: 'node' },
+  Y: { kind: 'flag', key: 'machine' },
+  x: { kind: 'string', key: 'separator' },
+  X: { kind: 'flag', key: 'machine' },
+  v: { kind: 'flag', key: 'verbose' },
+  T: { kind: 'int', key: 'maxRuntime' },
+  '?': { kind: 'help', key: 'help' },
 };
 
+const LONG: Readonly<Record<string, OptionSpec>> = {
+  debug: SHORT.d!,
+  timelimit: SHORT.t!,
+  node: SHORT.n!,
+  separator: SHORT.x!,
+  verbose: SHORT.v!,
+  maxruntime: SHORT.T!,
+  help: SHORT['?']!,
+  usage: { kind: 'usage', key: 'usage' },
+};
+
+export type ParseResult =
+  | { readonly kind: 'run'; readonly options: GlobalOptions; readonly words: string[] }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'usage' };
+
 /** Splits argv into global options and the command words that remain, in order. */
-export function parseGlobalOptions(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-): { options: GlobalOptions; words: string[] } {
-  const opts: { -readonly [K in keyof GlobalOptions]: GlobalOptions[K] } = {
-    node: undefined,
-    machine: false,
-    separator: '|',
-    verbose: false,
-    timeout: 10,
-    maxRuntime: Number(env.CTDB_TIMEOUT ?? '') || 120,
-    debugLevel: 'ERROR',
-  };
+export function parseGlobalOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ParseResult {
+  let node = -1;
+  let machine = false;
+  let separator = '|';
+  let verbose = false;
+  let timeout = 10;
+  let maxRuntime = 0;
+  let debugLevel = 'ERROR';
   const words: string[] = [];
+
+  const apply = (spec: OptionSpec, token: string, value: string | undefined): ParseResult | undefined => {
+    switch (spec.kind) {
+      case 'help':
+        return { kind: 'help' };
+      case 'usage':
+        return { kind: 'usage' };
+      case 'flag':
+        if (spec.key === 'machine') machine = true;
+        else verbose = true;
+        return undefined;
+      case 'string':
+        if (spec.key === 'separator') separator = value!;
+        else debugLevel = value!;
+        return undefined;
+      case 'int': {
+        const n = parsePoptInt(value!);
+        if (!n.ok) throw new UsageError(token, n.reason);
+        if (spec.key === 'node') node = n.value;
+        else if (spec.key === 'timeout') timeout = n.value;
+        else maxRuntime = n.value;
+        return undefined;
+      }
+    }
+  };
+
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
       words.push(...argv.slice(i + 1));
       break;
     }
-    if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) {
+    if (!arg.startsWith('-') || arg === '-') {
       words.push(arg);
       continue;
     }
-    const eq = arg.indexOf('=');
-    const flag =
-      arg.startsWith('--') && eq > 0
-        ? arg.slice(0, eq)
-        : arg.length > 2 && !arg.startsWith('--')
-          ? arg.slice(0, 2)
-          : arg;
-    const attached =
-      arg.startsWith('--') && eq > 0
-        ? arg.slice(eq + 1)
-        : arg.length > 2 && !arg.startsWith('--')
-          ? arg.slice(2)
-          : undefined;
-    if (flag === '-X' || flag === '-Y' || flag === '--machinereadable') {
-      opts.machine = true;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      const spec = LONG[name];
+      if (spec === undefined) throw new UsageError(arg, 'unknown option');
+      let value: string | undefined;
+      let token = arg;
+      if (spec.kind === 'int' || spec.kind === 'string') {
+        if (eq !== -1) value = arg.slice(eq + 1);
+        else {
+          value = argv[++i];
+          if (value === undefined) throw new UsageError(arg, 'missing argument');
+          token = value;
+        }
+      }
+      const r = apply(spec, token, value);
+      if (r !== undefined) return r;
       continue;
     }
-    if (flag === '-v' || flag === '--verbose') {
-      opts.verbose = true;
-      continue;
-    }
-    const key = VALUE_OPTIONS[flag];
-    if (key === undefined) throw new UsageError(`${arg}: unknown option`);
-    const value = attached ?? argv[++i];
-    if (value === undefined) throw new UsageError(`${flag}: missing argument`);
-    if (key === 'timeout' || key === 'maxRuntime') {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 0)
-        throw new UsageError(`Invalid option ${flag}: ${value}: invalid numeric value`);
-      opts[key] = n;
-    } else if (key === 'node' || key === 'separator' || key === 'debugLevel') {
-      opts[key] = value;
+    // A cluster of short options: flags, then at most one option taking a value.
+    for (let j = 1; j < arg.length; j++) {
+      const spec = SHORT[arg[j]!];
+      if (spec === undefined) throw new UsageError(`-${arg[j]}`, 'unknown option');
+      if (spec.kind === 'int' || spec.kind === 'string') {
+        let value: string | undefined = arg.slice(j + 1);
+        let token = arg;
+        if (value === '') {
+          value = argv[++i];
+          if (value === undefined) throw new UsageError(arg, 'missing argument');
+          token = value;
+        }
+        const r = apply(spec, token, value);
+        if (r !== undefined) return r;
+        break;
+      }
+      const r = apply(spec, arg, undefined);
+      if (r !== undefined) return r;
     }
   }
-  return { options: opts, words };
+
+  if (maxRuntime === 0) {
+    const fromEnv = env.CTDB_TIMEOUT;
+    if (fromEnv !== undefined) {
+      const n = smbStrtoul32(fromEnv);
+      if (!n.ok) throw new InvalidEnvError('Invalid value CTDB_TIMEOUT');
+      maxRuntime = n.value;
+    } else {
+      maxRuntime = 120;
+    }
+  }
+
+  return {
+    kind: 'run',
+    options: {
+      node: node === -1 ? undefined : String(node),
+      machine,
+      separator,
+      verbose,
+      timeout,
+      maxRuntime,
+      debugLevel,
+    },
+    words,
+  };
 }
 
+export class InvalidEnvError extends Error {
+  override name = 'InvalidEnvError';
+}
+
+/** The full help: options and every command (what `ctdb` alone prints). */
 export function usage(): string {
-  const names = Object.keys(COMMAND_INDEX).sort();
-  return [
-    'Usage: ctdb [OPTION...] <command> [<args>]',
-    '',
-    'Options:',
-    '  -n, --node=INT             node specification',
-    '  -X                         enable machine readable output',
-    '  -x SEP                     specify separator for machine readable output',
-    '  -v, --verbose              enable verbose output',
-    '  -t, --timeout=INT          timelimit (in seconds)',
-    '  -T, --maxruntime=INT       die if runtime exceeds this limit (in seconds)',
-    '  -d, --debug=STRING         debug level',
-    '',
-    'Commands:',
-    ...names.map((n) => `  ${n}`),
-    '',
-  ].join('\n');
+  return fullUsage();
 }
 
 export async function main(
@@ -107,31 +189,51 @@ export async function main(
   io: CliIo,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  let parsed: ReturnType<typeof parseGlobalOptions>;
+  let parsed: ParseResult;
   try {
     parsed = parseGlobalOptions(argv, env);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof InvalidEnvError) {
       io.err(`${err.message}\n`);
-      io.err(usage());
       return 1;
     }
     throw err;
   }
+  if (parsed.kind === 'help') {
+    io.out(OPTION_HELP);
+    return 0;
+  }
+  if (parsed.kind === 'usage') {
+    io.out(BRIEF_USAGE);
+    return 0;
+  }
   const [name, ...args] = parsed.words;
   if (name === undefined) {
-    io.err(usage());
+    io.out(fullUsage());
     return 1;
   }
   const command = await findCommand(name);
   if (command === undefined) {
     io.err(`Unknown command '${name}'\n`);
-    io.err(usage());
     return 1;
   }
   if (command.localOnly === true && parsed.options.node !== undefined) {
-    io.err(`Node cannot be specified for command ${name}\n`);
+    io.err(`Cannot specify node for command ${name}\n`);
     return 1;
   }
-  return command.run(args, { options: parsed.options, io, env });
+  const maxRuntimeMs = parsed.options.maxRuntime * 1000;
+  // CTDB's tool arms alarm(maxruntime) and exits 1 when it fires; a stuck command must not
+  // outlive it. The timer is unref'd so it never delays a normal exit.
+  const timer = setTimeout(() => {
+    io.err('Maximum runtime exceeded - exiting\n');
+    process.exit(1);
+  }, maxRuntimeMs);
+  timer.unref();
+  try {
+    const code = await command.run(args, { options: parsed.options, io, env });
+    // Exit statuses are 8 bits; CTDB returns -1 as 1 and errno values as they are.
+    return code === -1 ? 1 : code & 0xff;
+  } finally {
+    clearTimeout(timer);
+  }
 }

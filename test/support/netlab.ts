@@ -29,6 +29,13 @@ export interface NetLabOptions {
   ipv6?: boolean;
   /** Short label put into namespace names to tell runs apart in `ip netns list`. */
   label?: string;
+  /**
+   * Leave the lab in place when this process exits (default false): no reaper, no exit or
+   * signal handlers, and no entry in the shared registry, so other runs' stale-lab sweeps
+   * leave it alone. The caller records `namespaceNames()` and later removes them with
+   * `teardownNamespaces` (the local-cluster launcher does this).
+   */
+  persistent?: boolean;
 }
 
 export type Network = 'private' | 'public';
@@ -249,13 +256,16 @@ export class NetLab {
       nodePublicAddresses: options.nodePublicAddresses ?? false,
       ipv6: options.ipv6 ?? false,
       label: (options.label ?? 'ctl').replace(/[^a-z0-9]/gi, '').slice(0, 6),
+      persistent: options.persistent ?? false,
     };
     const can = canCreateNamespaces();
     if (!can.ok) throw new Error(can.reason);
     sweepStaleLabs();
     const lab = new NetLab(opts);
-    installExitHandlers();
-    liveLabs.add(lab);
+    if (!opts.persistent) {
+      installExitHandlers();
+      liveLabs.add(lab);
+    }
     try {
       await lab.build();
     } catch (err) {
@@ -279,7 +289,7 @@ export class NetLab {
 
   private async build(): Promise<void> {
     await this.addNamespace(this.hub.ns);
-    this.startReaper();
+    if (!this.opts.persistent) this.startReaper();
     for (const br of ['brpriv', 'brpub']) {
       await ipCheck(['-n', this.hub.ns, 'link', 'add', br, 'type', 'bridge']);
       await ipCheck(['-n', this.hub.ns, 'link', 'set', br, 'up']);
@@ -443,7 +453,7 @@ export class NetLab {
   }
 
   private writeRegistry(): void {
-    if (this.destroyed) return;
+    if (this.destroyed || this.opts.persistent) return;
     mkdirSync(LAB_REGISTRY_DIR, { recursive: true });
     const entry: RegistryEntry = {
       owner: process.pid,
@@ -503,6 +513,11 @@ function teardown(entry: RegistryEntry): void {
   }
   for (const ns of [...entry.namespaces].reverse())
     spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+}
+
+/** Kills every process in the given namespaces and deletes them (for persistent labs). */
+export function teardownNamespaces(namespaces: readonly string[]): void {
+  teardown({ owner: process.pid, namespaces: [...namespaces], pids: [] });
 }
 
 function pidAlive(pid: number): boolean {

@@ -1,0 +1,153 @@
+// bench/events: how long a `monitor` event takes with 0, 1, 5, 10, 20 and 40 trivial scripts —
+// TypeScript eventscripts on our daemon's in-process path, shell scripts on our daemon, and the
+// same shell scripts on the real CTDB ctdb-eventd when it is installed. Each daemon runs in
+// CTDB_TEST_MODE with its own temporary CTDB_BASE; one client drives all of them over the
+// event protocol. Prints medians, the per-script cost ((median(N) - median(0)) / N) and ratios.
+//
+//   node --import tsx bench/events.ts [--rounds N]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EventdClient } from '../runtime/eventd/client.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const REAL_EVENTD = '/usr/libexec/ctdb/ctdb-eventd';
+const COUNTS = [0, 1, 5, 10, 20, 40];
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 15;
+
+type Kind = 'ts' | 'shell';
+
+const TS_SCRIPT = `#!/usr/bin/env ctdb-eventscript
+import { defineEventScript } from 'ctdb-ts/eventscript';
+export default defineEventScript({ monitor() {} });
+`;
+const SHELL_SCRIPT = '#!/bin/sh\nexit 0\n';
+
+function makeBase(kind: Kind, count: number): string {
+  const base = mkdtempSync(join(tmpdir(), `bench-events-${kind}-${count}-`));
+  const dir = join(base, 'events', 'legacy');
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(base, 'run'));
+  writeFileSync(join(base, 'ctdb.conf'), '');
+  for (let i = 0; i < count; i++) {
+    const file = join(dir, `${String(10 + i).padStart(2, '0')}.bench${i}.script`);
+    writeFileSync(file, kind === 'ts' ? TS_SCRIPT : SHELL_SCRIPT);
+    chmodSync(file, 0o755);
+  }
+  return base;
+}
+
+async function waitFor(path: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!existsSync(path)) {
+    if (Date.now() > until) throw new Error(`${path} did not appear within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Daemon {
+  readonly proc: ChildProcess;
+  readonly client: EventdClient;
+}
+
+async function startDaemon(command: string[], base: string): Promise<Daemon> {
+  const env = { ...process.env, CTDB_TEST_MODE: 'yes', CTDB_BASE: base };
+  const proc = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  const sock = join(base, 'run', 'eventd.socket');
+  await waitFor(sock, 15000);
+  await new Promise((r) => setTimeout(r, 100));
+  return { proc, client: await EventdClient.connect(sock) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** One timed monitor run. */
+async function once(d: Daemon): Promise<number> {
+  const t0 = performance.now();
+  const r = await d.client.run('legacy', 'monitor', null, 60);
+  if (r !== 0) throw new Error(`monitor failed with ${r}`);
+  return performance.now() - t0;
+}
+
+async function stopDaemon(d: Daemon): Promise<void> {
+  d.client.close();
+  d.proc.kill('SIGTERM');
+  await new Promise((r) => d.proc.once('exit', r));
+}
+
+interface Setup {
+  readonly label: string;
+  readonly kind: Kind;
+  readonly command: (base: string) => string[];
+}
+
+const ours = (): string[] => [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'tools/ctdb-eventd.ts')];
+const haveReal = existsSync(REAL_EVENTD);
+const SETUPS: Setup[] = [
+  { label: 'ours/ts', kind: 'ts', command: ours },
+  { label: 'ours/shell', kind: 'shell', command: ours },
+  ...(haveReal ? [{ label: 'real/shell', kind: 'shell' as const, command: () => [REAL_EVENTD] }] : []),
+];
+
+// For each script count, all daemons run side by side and take turns, so a busy machine
+// slows them alike and the ratios stay meaningful.
+const results = SETUPS.map(() => [] as number[]);
+for (const n of COUNTS) {
+  const bases = SETUPS.map((s) => makeBase(s.kind, n));
+  const daemons = await Promise.all(SETUPS.map((s, i) => startDaemon(s.command(bases[i]!), bases[i]!)));
+  try {
+    for (const d of daemons) for (let i = 0; i < 3; i++) await once(d);
+    const times = SETUPS.map(() => [] as number[]);
+    for (let r = 0; r < ROUNDS; r++)
+      for (let k = 0; k < daemons.length; k++) {
+        const i = (k + r) % daemons.length;
+        times[i]!.push(await once(daemons[i]!));
+      }
+    times.forEach((t, i) => results[i]!.push(median(t)));
+  } finally {
+    await Promise.all(daemons.map(stopDaemon));
+    for (const b of bases) rmSync(b, { recursive: true, force: true });
+  }
+  process.stderr.write(`${n} scripts: ${SETUPS.map((s, i) => `${s.label} ${results[i]!.at(-1)!.toFixed(2)} ms`).join(', ')}\n`);
+}
+const ts = results[0]!;
+const sh = results[1]!;
+const real = haveReal ? results[2] : undefined;
+
+const per = (xs: number[], i: number): string =>
+  COUNTS[i] === 0 ? '-' : ((xs[i]! - xs[0]!) / COUNTS[i]!).toFixed(3);
+const f = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(2));
+const header = [
+  'scripts',
+  'ours TS ms',
+  'TS ms/script',
+  'ours sh ms',
+  'sh ms/script',
+  'real sh ms',
+  'real ms/script',
+  'ours sh/real',
+  'ours TS/real',
+];
+const rows = COUNTS.map((n, i) => [
+  String(n),
+  f(ts[i]),
+  per(ts, i),
+  f(sh[i]),
+  per(sh, i),
+  real === undefined ? 'n/a' : f(real[i]),
+  real === undefined ? 'n/a' : per(real, i),
+  real === undefined ? 'n/a' : (sh[i]! / real[i]!).toFixed(2),
+  real === undefined ? 'n/a' : (ts[i]! / real[i]!).toFixed(2),
+]);
+const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+const line = (cells: string[]): string => cells.map((x, c) => x.padStart(widths[c]!)).join('  ');
+console.log(`monitor event, median of ${ROUNDS} runs (ms)${haveReal ? '' : ' — real ctdb-eventd not installed'}`);
+console.log(line(header));
+for (const r of rows) console.log(line(r));

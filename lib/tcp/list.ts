@@ -1,0 +1,128 @@
+// Established TCP connections, read from the kernel with a sock_diag netlink dump (what `ss`
+// does, without forking it). Runs in the calling process's network namespace.
+import { constants as osConstants } from 'node:os';
+import { createNetlink, Protocol } from 'netlink';
+import { canonicalIp, formatIp } from './address.js';
+import type { Connection, Endpoint } from './connection.js';
+import { RawNetError, TcpError } from './errors.js';
+
+const SOCK_DIAG_BY_FAMILY = 20;
+const NLM_F_DUMP = 0x300;
+const TCP_ESTABLISHED = 1;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const IPPROTO_TCP = 6;
+const INET_DIAG_MSG_LEN = 72; // struct inet_diag_msg
+const DUMP_TIMEOUT_MS = 5000;
+
+const MAPPED_PREFIX = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+
+// An IPv4-mapped IPv6 address is an IPv4 connection on the wire; report it as IPv4.
+function endpoint(addr: Buffer, port: number): Endpoint {
+  if (addr.length === 16 && addr.subarray(0, 12).equals(MAPPED_PREFIX)) {
+    return { ip: formatIp(addr.subarray(12)), port };
+  }
+  return { ip: formatIp(addr), port };
+}
+
+/** Decodes one inet_diag_msg (the netlink payload) into local and peer endpoints. */
+export function decodeInetDiagMsg(
+  data: Uint8Array,
+): { local: Endpoint; peer: Endpoint } | undefined {
+  if (data.length < INET_DIAG_MSG_LEN) return undefined;
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const family = b.readUInt8(0);
+  const alen = family === AF_INET ? 4 : family === AF_INET6 ? 16 : 0;
+  if (alen === 0) return undefined;
+  // inet_diag_sockid at offset 4: sport(be16) dport(be16) src[16] dst[16] if cookie[2]
+  const sport = b.readUInt16BE(4);
+  const dport = b.readUInt16BE(6);
+  const src = Buffer.from(b.subarray(8, 8 + alen));
+  const dst = Buffer.from(b.subarray(24, 24 + alen));
+  return { local: endpoint(src, sport), peer: endpoint(dst, dport) };
+}
+
+function dumpRequest(family: number): Buffer {
+  // struct inet_diag_req_v2: family, protocol, ext, pad, states(u32), inet_diag_sockid(48)
+  const req = Buffer.alloc(56);
+  req.writeUInt8(family, 0);
+  req.writeUInt8(IPPROTO_TCP, 1);
+  req.writeUInt32LE(1 << TCP_ESTABLISHED, 4);
+  return req;
+}
+
+// The netlink package reports a kernel error as `Request rejected: <ERRNO>` only.
+function toError(err: unknown, family: number): Error {
+  const object = family === AF_INET ? 'tcp4' : 'tcp6';
+  const m = err instanceof Error ? /\b(E[A-Z0-9]+)\b/.exec(err.message) : null;
+  const code = m?.[1];
+  if (code !== undefined) {
+    const errno = (osConstants.errno as Record<string, number | undefined>)[code] ?? 0;
+    return new RawNetError(code, errno, 'sock_diag dump', object);
+  }
+  return new TcpError(
+    `sock_diag dump ${object}: ${err instanceof Error ? err.message : String(err)}`,
+  );
+}
+
+/** Every established TCP connection in this namespace, as {local, peer}. */
+export async function listEstablished(): Promise<{ local: Endpoint; peer: Endpoint }[]> {
+  const sock = createNetlink(Protocol.SOCK_DIAG);
+  try {
+    const out: { local: Endpoint; peer: Endpoint }[] = [];
+    for (const family of [AF_INET, AF_INET6]) {
+      let msgs;
+      try {
+        [msgs] = await sock.request(SOCK_DIAG_BY_FAMILY, dumpRequest(family), {
+          flags: NLM_F_DUMP,
+          timeout: DUMP_TIMEOUT_MS,
+        });
+      } catch (err) {
+        // A kernel without IPv6 has no AF_INET6 sockets to report.
+        if (
+          family === AF_INET6 &&
+          err instanceof Error &&
+          /ENOENT|EAFNOSUPPORT/.test(err.message)
+        ) {
+          continue;
+        }
+        throw toError(err, family);
+      }
+      for (const m of msgs) {
+        if (m.type !== SOCK_DIAG_BY_FAMILY) continue;
+        const c = decodeInetDiagMsg(m.data);
+        if (c !== undefined) out.push(c);
+      }
+    }
+    return out;
+  } finally {
+    sock.close();
+  }
+}
+
+export interface ListOptions {
+  /** Only connections whose local port is this one (update_tickles' port filter). */
+  readonly port?: number;
+}
+
+/**
+ * Established TCP connections whose local address is one of `ips`, as CTDB's
+ * get_tcp_connections_for_ip prints them: src = the local end, dst = the peer.
+ */
+export async function listConnections(
+  ips: string | readonly string[],
+  opts: ListOptions = {},
+): Promise<Connection[]> {
+  const wanted = new Set<string>();
+  for (const ip of typeof ips === 'string' ? [ips] : ips) {
+    const c = canonicalIp(ip);
+    if (c === undefined) throw new TcpError(`not an IP address: ${JSON.stringify(ip)}`);
+    wanted.add(c);
+  }
+  const all = await listEstablished();
+  return all
+    .filter(
+      (c) => wanted.has(c.local.ip) && (opts.port === undefined || c.local.port === opts.port),
+    )
+    .map((c) => ({ src: c.local, dst: c.peer }));
+}

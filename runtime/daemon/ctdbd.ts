@@ -1,0 +1,770 @@
+// The ctdbd daemon: node state (node map, flags, vnnmap, recovery mode, runstate, tunables),
+// packet routing between local clients and other nodes, and the start-up sequence. The control
+// handlers live in controls.ts, the leader's recovery loop in recovery.ts, monitoring in
+// monitor.ts, the election in ../election.
+import { randomInt } from 'node:crypto';
+import type { Server } from 'node:net';
+import type { CtdbConfig } from '../config/ctdb-conf.js';
+import type { NodeEntry } from '../config/nodes-file.js';
+import { LeaderElection, type ElectionData } from '../election/election.js';
+import type { Logger } from '../logging/index.js';
+import { NodeMap } from '../nodes/nodemap.js';
+import {
+  CAPABILITIES_DEFAULT,
+  Capability,
+  ControlFlag,
+  DestNode,
+  INVALID_GENERATION,
+  NODE_FLAGS_INACTIVE,
+  NodeFlag,
+  Operation,
+  RecoveryMode,
+  Runstate,
+  Srvid,
+} from '../protocol/constants.js';
+import { Control, controlLabel } from '../protocol/controls.js';
+import { FramingError, type ProtocolError } from '../protocol/errors.js';
+import {
+  decodePacket,
+  encodeReplyControl,
+  encodeReqControl,
+  encodeReqKeepalive,
+  encodeReqMessage,
+  keepaliveVersion,
+  type Packet,
+  type ReplyControl,
+  type ReqControl,
+} from '../protocol/packets.js';
+import {
+  electionPayload,
+  nodeFlagChangePayload,
+  srvidMessagePayload,
+  timevalFromMs,
+  timevalToMs,
+  u32Payload,
+  i32Payload,
+} from '../protocol/payloads.js';
+import type { Tunables } from '../tunables/store.js';
+import { Keepalives } from '../transport/keepalive.js';
+import { NodeTransport, type TransportNode } from '../transport/tcp.js';
+import { ClientServer, type LocalClient } from './clients.js';
+import { handleControl, type ControlResult } from './controls.js';
+import { ControlFailedError, StartupError } from './errors.js';
+import type { EventRunner } from './eventd.js';
+import { Monitor } from './monitor.js';
+import { RecoveryMaster } from './recovery.js';
+
+export interface DaemonSettings {
+  readonly config: CtdbConfig;
+  readonly nodes: readonly NodeEntry[];
+  readonly nodesFile: string;
+  readonly tunables: Tunables;
+  readonly socketPath: string;
+  readonly log: Logger;
+  /** CTDB_TEST_MODE: fast start (0.5 s elections, no rerecovery wait before startup). */
+  readonly fastStart: boolean;
+  readonly port: number;
+  /** The listener bound to our own node address (chooses our PNN). */
+  readonly listener: Server;
+  readonly pnn: number;
+  readonly events: EventRunner;
+  /** Called when the daemon has shut down and the process should exit. */
+  readonly exit: (code: number) => void;
+}
+
+interface PendingControl {
+  readonly node: number;
+  readonly timer: NodeJS.Timeout;
+  readonly done: (reply: ReplyControl | Error) => void;
+}
+
+/** Events that may run while the recovery mode is ACTIVE (everything else is refused). */
+const EVENTS_ALLOWED_IN_RECOVERY = new Set([
+  'init',
+  'setup',
+  'startrecovery',
+  'shutdown',
+  'releaseip',
+  'ipreallocated',
+]);
+
+export class Ctdbd {
+  readonly pnn: number;
+  readonly log: Logger;
+  readonly tunables: Tunables;
+  readonly config: CtdbConfig;
+  readonly nodeMap: NodeMap;
+  readonly startTime = Date.now();
+  readonly election: LeaderElection;
+  readonly monitor: Monitor;
+  readonly recovery: RecoveryMaster;
+  runstate: number = Runstate.UNKNOWN;
+  recmode: number = RecoveryMode.ACTIVE;
+  vnnmap: { generation: number; map: number[] };
+  capabilities: number;
+  debugLevel = 0;
+  lastRecoveryStarted = 0;
+  lastRecoveryFinished = 0;
+  banTimer: NodeJS.Timeout | undefined;
+  banTime = 0;
+  readonly nodesFile: string;
+  private readonly transport: NodeTransport;
+  private readonly keepalives: Keepalives;
+  private readonly clients: ClientServer;
+  private readonly pending = new Map<number, PendingControl>();
+  private nextReqid = randomInt(1, 0x7fffffff);
+  private shuttingDown = false;
+  private startupDone = false;
+
+  constructor(private readonly s: DaemonSettings) {
+    this.pnn = s.pnn;
+    this.log = s.log;
+    this.tunables = s.tunables;
+    this.config = s.config;
+    this.nodesFile = s.nodesFile;
+    let caps = CAPABILITIES_DEFAULT;
+    if (!s.config.cluster.leaderCapability) caps &= ~Capability.RECMASTER;
+    if (!s.config.legacy.lmasterCapability) caps &= ~Capability.LMASTER;
+    this.capabilities = caps;
+    let selfFlags: number = NodeFlag.UNHEALTHY;
+    if (s.config.legacy.startAsDisabled) selfFlags |= NodeFlag.PERMANENTLY_DISABLED;
+    if (s.config.legacy.startAsStopped) selfFlags |= NodeFlag.STOPPED;
+    this.nodeMap = new NodeMap(s.nodes, s.pnn, selfFlags, caps);
+    this.vnnmap = {
+      generation: INVALID_GENERATION,
+      map: this.nodeMap.nodes.map((n) => n.pnn),
+    };
+    this.transport = new NodeTransport(
+      this.selfTransportNode(),
+      this.transportNodes(),
+      s.listener,
+      s.port,
+      s.log,
+    );
+    this.transport.on('connected', (pnn) => this.nodeConnected(pnn));
+    this.transport.on('disconnected', (pnn) => this.nodeDisconnected(pnn));
+    this.transport.on('packet', (pnn, frame) => this.fromNode(pnn, frame));
+    this.keepalives = new Keepalives(
+      {
+        takeReceived: (pnn) => this.transport.takeReceived(pnn),
+        sendKeepalive: (pnn) => this.sendKeepalive(pnn),
+        peerDead: (pnn) => {
+          this.log.notice(`Keepalive monitor: node ${pnn} is dead`);
+          this.transport.kill(pnn, 'keepalive timeout');
+        },
+      },
+      () =>
+        this.nodeMap.nodes
+          .filter((n) => n.pnn !== this.pnn && (n.flags & NodeFlag.DELETED) === 0)
+          .map((n) => ({ pnn: n.pnn, connected: this.transport.isConnected(n.pnn) })),
+      () => ({
+        intervalSeconds: this.tunables.value('KeepaliveInterval'),
+        limit: this.tunables.value('KeepaliveLimit'),
+      }),
+    );
+    this.clients = new ClientServer(
+      s.socketPath,
+      {
+        packet: (client, packet) => this.fromClient(client, packet),
+        gone: () => undefined,
+      },
+      s.log,
+    );
+    this.election = new LeaderElection(
+      {
+        selfPnn: this.pnn,
+        canBeLeader: () => this.canBeLeader(),
+        selfFlags: () => this.nodeMap.self.flags,
+        numConnected: () => this.nodeMap.connected().length,
+        sendElection: (d) => this.sendElection(d),
+        sendLeaderBroadcast: (pnn) =>
+          this.sendMessage(DestNode.BROADCAST_CONNECTED, Srvid.LEADER, u32Payload.encode(pnn)),
+        setRecoveryActiveEverywhere: () => this.setRecoveryActiveEverywhere(),
+        electionFinished: (leader) => {
+          if (leader === this.pnn) this.recovery.requestRecovery('election');
+        },
+      },
+      {
+        leaderTimeout: () => this.config.cluster.leaderTimeout,
+        electionTimeout: () => this.tunables.value('ElectionTimeout'),
+        fastStart: s.fastStart,
+      },
+      s.log,
+    );
+    this.monitor = new Monitor(this);
+    this.recovery = new RecoveryMaster(this);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Start-up and shutdown
+
+  /** Runs CTDB's start-up sequence up to FIRST_RECOVERY; the rest follows asynchronously. */
+  async start(): Promise<void> {
+    this.setRunstate('INIT');
+    const initStatus = await this.runEvent('init', []);
+    if (initStatus !== 0) throw new StartupError('Failed to run init event');
+    await this.clients.listen();
+    this.log.notice(`Listening to ctdbd socket ${this.s.socketPath}`);
+    this.setRunstate('SETUP');
+    const setupStatus = await this.runEvent('setup', []);
+    if (setupStatus !== 0) throw new StartupError('Failed to run setup event');
+    this.keepalives.start();
+    this.election.start();
+    this.recovery.start();
+    this.setRunstate('FIRST_RECOVERY');
+    this.waitForFirstRecovery();
+  }
+
+  private waitForFirstRecovery(): void {
+    const check = (): void => {
+      if (this.shuttingDown || this.startupDone) return;
+      const settled =
+        this.vnnmap.generation !== INVALID_GENERATION &&
+        this.recmode === RecoveryMode.NORMAL &&
+        this.runstate >= Runstate.STARTUP &&
+        (this.s.fastStart ||
+          Date.now() - this.lastRecoveryFinished >=
+            (this.tunables.value('RerecoveryTimeout') + 3) * 1000);
+      if (!settled) {
+        setTimeout(check, 1000).unref();
+        return;
+      }
+      this.startupDone = true;
+      void this.runStartupEvent();
+    };
+    this.firstRecoveryCheck = check;
+    setTimeout(check, 1000).unref();
+  }
+
+  /** Re-checks the start-up condition at once (after END_RECOVERY). */
+  firstRecoveryCheck: () => void = () => undefined;
+
+  private async runStartupEvent(): Promise<void> {
+    for (;;) {
+      if (this.shuttingDown) return;
+      const status = await this.runEvent('startup', []);
+      if (status === 0) break;
+      this.log.error(`Failed to run startup event (${status}), retrying in 5 s`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+    this.setRunstate('RUNNING');
+    this.log.notice('CTDB daemon startup completed');
+    for (const n of this.nodeMap.connected()) {
+      if (n.pnn !== this.pnn) this.sendControlNoReply(n.pnn, Control.STARTUP, new Uint8Array(0));
+    }
+    this.monitor.start();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.log.notice('Shutdown sequence commencing.');
+    this.setRunstate('SHUTDOWN');
+    this.election.stop();
+    this.recovery.stop();
+    this.keepalives.stop();
+    this.monitor.stop();
+    await this.runEvent('shutdown', []);
+    this.s.events.stop();
+    this.transport.stop();
+    this.clients.close();
+    this.log.notice('Shutdown sequence complete, exiting.');
+    this.s.exit(0);
+  }
+
+  /** Immediate stop without the shutdown event (stdin closed in test mode, eventd gone). */
+  abort(code: number): void {
+    this.shuttingDown = true;
+    this.s.events.stop();
+    this.transport.stop();
+    this.clients.close();
+    this.s.exit(code);
+  }
+
+  setRunstate(name: keyof typeof Runstate): void {
+    this.runstate = Runstate[name];
+    this.log.notice(`Set runstate to ${name} (${Runstate[name]})`);
+  }
+
+  /** Runs an event through eventd, with CTDB's recovery-mode and argument rules. */
+  async runEvent(event: string, args: readonly string[]): Promise<number> {
+    if (this.recmode !== RecoveryMode.NORMAL && !EVENTS_ALLOWED_IN_RECOVERY.has(event)) {
+      this.log.notice(`Refusing to run event '${event}' while in recovery`);
+      return -1;
+    }
+    try {
+      return await this.s.events.run(event, args, this.tunables.value('EventScriptTimeout'));
+    } catch (err) {
+      this.log.error(`Failed to run event ${event}: ${(err as Error).message}`);
+      return -1;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Node state
+
+  canBeLeader(): boolean {
+    return (
+      (this.nodeMap.self.flags & NODE_FLAGS_INACTIVE) === 0 &&
+      (this.capabilities & Capability.RECMASTER) !== 0
+    );
+  }
+
+  /** Changes our own flags and tells every connected node. */
+  setSelfFlags(flags: number): void {
+    const old = this.nodeMap.self.flags;
+    if (old === flags) return;
+    this.nodeMap.self.flags = flags;
+    this.log.notice(`Node flags changed from 0x${old.toString(16)} to 0x${flags.toString(16)}`);
+    this.pushFlags(this.pnn, old, flags);
+  }
+
+  /** Sends MODIFY_FLAGS for a node to every connected node but us. */
+  pushFlags(pnn: number, oldFlags: number, newFlags: number): void {
+    const data = nodeFlagChangePayload.encode({ pnn, oldFlags, newFlags });
+    for (const n of this.nodeMap.connected()) {
+      if (n.pnn !== this.pnn) this.sendControlNoReply(n.pnn, Control.MODIFY_FLAGS, data);
+    }
+  }
+
+  /** BANNED or STOPPED: drop out of the cluster's databases until a recovery re-admits us. */
+  becomeInactive(): void {
+    this.vnnmap = { generation: INVALID_GENERATION, map: this.vnnmap.map };
+    this.recmode = RecoveryMode.ACTIVE;
+  }
+
+  private selfTransportNode(): TransportNode {
+    const n = this.s.nodes[this.pnn]!;
+    return { pnn: n.pnn, address: n.address, deleted: n.deleted };
+  }
+
+  private transportNodes(): TransportNode[] {
+    return this.nodeMap.nodes.map((n) => ({
+      pnn: n.pnn,
+      address: n.address,
+      deleted: (n.flags & NodeFlag.DELETED) !== 0,
+    }));
+  }
+
+  /** Re-reads the node list (RELOAD_NODES_FILE) and reconnects as needed. */
+  reloadNodes(entries: readonly NodeEntry[]): void {
+    for (const c of this.nodeMap.reload(entries)) this.log.notice(`Node ${c.pnn} is ${c.change}`);
+    this.transport.setNodes(this.transportNodes());
+  }
+
+  private nodeConnected(pnn: number): void {
+    const n = this.nodeMap.get(pnn);
+    if (n === undefined) return;
+    n.flags &= ~NodeFlag.DISCONNECTED;
+    // Tell the new peer our own flags; it tells us its flags the same way.
+    const self = this.nodeMap.self;
+    this.sendControlNoReply(
+      pnn,
+      Control.MODIFY_FLAGS,
+      nodeFlagChangePayload.encode({ pnn: this.pnn, oldFlags: self.flags, newFlags: self.flags }),
+    );
+  }
+
+  private nodeDisconnected(pnn: number): void {
+    const n = this.nodeMap.get(pnn);
+    if (n === undefined) return;
+    n.flags |= NodeFlag.DISCONNECTED | NodeFlag.UNHEALTHY;
+    for (const [reqid, p] of this.pending) {
+      if (p.node !== pnn) continue;
+      this.pending.delete(reqid);
+      clearTimeout(p.timer);
+      p.done(new ControlFailedError(pnn, 0, 'node disconnected'));
+    }
+  }
+
+  setRecoveryActiveEverywhere(): void {
+    const data = u32Payload.encode(RecoveryMode.ACTIVE);
+    for (const n of this.nodeMap.active()) {
+      if (n.pnn === this.pnn) this.recmode = RecoveryMode.ACTIVE;
+      else this.sendControlNoReply(n.pnn, Control.SET_RECMODE, data);
+    }
+  }
+
+  newGeneration(): number {
+    return randomInt(2, 0x7fffffff);
+  }
+
+  numClients(): number {
+    return this.clients.clients.size;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Routing
+
+  /** The nodes a destnode value stands for. */
+  targets(destnode: number): number[] {
+    const nodes = this.nodeMap.nodes;
+    switch (destnode) {
+      case DestNode.CURRENT_NODE:
+        return [this.pnn];
+      case DestNode.BROADCAST_ALL:
+        return nodes.filter((n) => (n.flags & NodeFlag.DELETED) === 0).map((n) => n.pnn);
+      case DestNode.BROADCAST_ACTIVE:
+        return this.nodeMap.active().map((n) => n.pnn);
+      case DestNode.BROADCAST_CONNECTED:
+        return this.nodeMap.connected().map((n) => n.pnn);
+      default:
+        return [destnode];
+    }
+  }
+
+  private send(pnn: number, packet: Uint8Array): boolean {
+    return this.transport.send(pnn, Buffer.from(packet.buffer, packet.byteOffset, packet.length));
+  }
+
+  private sendKeepalive(pnn: number): void {
+    this.send(
+      pnn,
+      encodeReqKeepalive({
+        destnode: pnn,
+        srcnode: this.pnn,
+        reqid: 0,
+        generation: this.vnnmap.generation,
+        version: keepaliveVersion(4, 17),
+        uptime: Math.floor((Date.now() - this.startTime) / 1000),
+      }),
+    );
+  }
+
+  private fromClient(client: LocalClient, packet: Packet): void {
+    switch (packet.operation) {
+      case Operation.REQ_CONTROL:
+        this.clientControl(client, packet);
+        return;
+      case Operation.REQ_MESSAGE:
+        this.routeMessage(packet.header.destnode, packet.srvid, packet.data);
+        return;
+      default:
+        this.log.error(
+          `Dropped unsupported packet (operation ${packet.operation}) from client ${client.id}`,
+        );
+    }
+  }
+
+  private clientControl(client: LocalClient, req: ReqControl): void {
+    const noReply = (req.flags & ControlFlag.NOREPLY) !== 0;
+    const reply = (
+      status: number,
+      data?: Uint8Array,
+      errorMessage?: string,
+      src = this.pnn,
+    ): void => {
+      if (noReply) return;
+      client.send(
+        Buffer.from(
+          encodeReplyControl({
+            destnode: req.header.srcnode,
+            srcnode: src,
+            reqid: req.header.reqid,
+            generation: this.vnnmap.generation,
+            status,
+            ...(data === undefined ? {} : { data }),
+            ...(errorMessage === undefined ? {} : { errorMessage }),
+          }),
+        ),
+      );
+    };
+    for (const target of this.targets(req.header.destnode)) {
+      if (target === this.pnn) {
+        void this.localControl(req, this.pnn, client).then((r) =>
+          reply(r.status, r.data, r.errorMessage),
+        );
+        continue;
+      }
+      if (this.nodeMap.get(target) === undefined) {
+        reply(-1, undefined, `Unknown node ${target}`);
+        continue;
+      }
+      void this.control(target, req.opcode, req.data, {
+        srvid: req.srvid,
+        flags: req.flags,
+        timeoutMs: this.tunables.value('ControlTimeout') * 1000,
+      }).then(
+        (r) => reply(r.status, r.data, r.errorMessage, target),
+        (err: unknown) => reply(-1, undefined, (err as Error).message, target),
+      );
+    }
+  }
+
+  /** Runs a control here, never throwing. */
+  async localControl(
+    req: ReqControl,
+    srcnode: number,
+    client?: LocalClient,
+  ): Promise<ControlResult> {
+    try {
+      return await handleControl(this, req, { srcnode, client });
+    } catch (err) {
+      this.log.error(`Control ${controlLabel(req.opcode)} failed: ${(err as Error).message}`);
+      return { status: -1, errorMessage: (err as Error).message };
+    }
+  }
+
+  /**
+   * Sends a control to a node (ourselves included) and resolves with its reply; rejects with
+   * ControlFailedError if the node is not connected, goes away, or does not answer in time.
+   */
+  control(
+    pnn: number,
+    opcode: number,
+    data: Uint8Array,
+    opts: { srvid?: bigint; flags?: number; timeoutMs?: number } = {},
+  ): Promise<ReplyControl> {
+    if (pnn === this.pnn) {
+      const req = this.syntheticControl(opcode, data, opts.srvid ?? 0n, opts.flags ?? 0);
+      return this.localControl(req, this.pnn).then((r) => ({
+        operation: Operation.REPLY_CONTROL,
+        header: req.header,
+        status: r.status,
+        data: r.data ?? new Uint8Array(0),
+        errorMessage: r.errorMessage,
+      }));
+    }
+    return new Promise((resolve, reject) => {
+      const reqid = this.allocReqid();
+      const packet = encodeReqControl({
+        destnode: pnn,
+        srcnode: this.pnn,
+        reqid,
+        generation: this.vnnmap.generation,
+        opcode,
+        srvid: opts.srvid ?? 0n,
+        flags: (opts.flags ?? 0) & ~ControlFlag.NOREPLY,
+        data,
+      });
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(reqid);
+          reject(new ControlFailedError(pnn, opcode, 'timed out'));
+        },
+        opts.timeoutMs ?? this.tunables.value('RecoverTimeout') * 1000,
+      );
+      this.pending.set(reqid, {
+        node: pnn,
+        timer,
+        done: (r) => (r instanceof Error ? reject(r) : resolve(r)),
+      });
+      if (!this.send(pnn, packet)) {
+        clearTimeout(timer);
+        this.pending.delete(reqid);
+        reject(new ControlFailedError(pnn, opcode, `node ${pnn} is not connected`));
+      }
+    });
+  }
+
+  sendControlNoReply(pnn: number, opcode: number, data: Uint8Array): void {
+    if (pnn === this.pnn) {
+      void this.localControl(this.syntheticControl(opcode, data, 0n, ControlFlag.NOREPLY), pnn);
+      return;
+    }
+    this.send(
+      pnn,
+      encodeReqControl({
+        destnode: pnn,
+        srcnode: this.pnn,
+        reqid: this.allocReqid(),
+        generation: this.vnnmap.generation,
+        opcode,
+        flags: ControlFlag.NOREPLY,
+        data,
+      }),
+    );
+  }
+
+  private syntheticControl(
+    opcode: number,
+    data: Uint8Array,
+    srvid: bigint,
+    flags: number,
+  ): ReqControl {
+    return {
+      operation: Operation.REQ_CONTROL,
+      header: {
+        length: 0,
+        magic: 0,
+        version: 1,
+        generation: this.vnnmap.generation,
+        operation: Operation.REQ_CONTROL,
+        destnode: this.pnn,
+        srcnode: this.pnn,
+        reqid: 0,
+      },
+      opcode,
+      srvid,
+      clientId: 0,
+      flags,
+      data,
+    };
+  }
+
+  private allocReqid(): number {
+    this.nextReqid = (this.nextReqid + 1) & 0x7fffffff || 1;
+    return this.nextReqid;
+  }
+
+  /** Sends a message to a node, a broadcast, or ourselves (delivered to local listeners). */
+  sendMessage(destnode: number, srvid: bigint, data: Uint8Array): void {
+    this.routeMessage(destnode, srvid, data);
+  }
+
+  private routeMessage(destnode: number, srvid: bigint, data: Uint8Array): void {
+    for (const target of this.targets(destnode)) {
+      if (target === this.pnn) {
+        this.deliverMessage(srvid, data, this.pnn);
+        continue;
+      }
+      this.send(
+        target,
+        encodeReqMessage({
+          destnode: target,
+          srcnode: this.pnn,
+          reqid: 0,
+          generation: this.vnnmap.generation,
+          srvid,
+          data,
+        }),
+      );
+    }
+  }
+
+  /** A message arrived for this node: internal handlers first, then registered clients. */
+  private deliverMessage(srvid: bigint, data: Uint8Array, srcnode: number): void {
+    try {
+      this.internalMessage(srvid, data);
+    } catch (err) {
+      this.log.error(`Bad message on srvid 0x${srvid.toString(16)}: ${(err as Error).message}`);
+    }
+    let packet: Buffer | undefined;
+    for (const c of this.clients.clients) {
+      if (!c.srvids.has(srvid) && !c.srvids.has(Srvid.ALL)) continue;
+      packet ??= Buffer.from(
+        encodeReqMessage({
+          destnode: this.pnn,
+          srcnode: srcnode,
+          reqid: 0,
+          generation: this.vnnmap.generation,
+          srvid,
+          data,
+        }),
+      );
+      c.send(packet);
+    }
+  }
+
+  private internalMessage(srvid: bigint, data: Uint8Array): void {
+    if (srvid === Srvid.ELECTION) {
+      const em = electionPayload.decode(data);
+      this.election.onElectionMessage({
+        numConnected: em.numConnected,
+        priorityTime: timevalToMs(em.priorityTime),
+        pnn: em.pnn,
+        nodeFlags: em.nodeFlags,
+      });
+    } else if (srvid === Srvid.LEADER) {
+      this.election.onLeaderBroadcast(u32Payload.decode(data));
+    } else if (srvid === Srvid.TAKEOVER_RUN) {
+      // Only the leader answers; with no public addresses yet there is nothing to move.
+      if (this.election.leader !== this.pnn) return;
+      const m = srvidMessagePayload.decode(data);
+      if (m.srvid !== 0n) this.sendMessage(m.pnn, m.srvid, i32Payload.encode(this.pnn));
+    }
+  }
+
+  private sendElection(d: ElectionData): void {
+    this.sendMessage(
+      DestNode.BROADCAST_ALL,
+      Srvid.ELECTION,
+      electionPayload.encode({
+        numConnected: d.numConnected,
+        priorityTime: timevalFromMs(d.priorityTime),
+        pnn: d.pnn,
+        nodeFlags: d.nodeFlags,
+      }),
+    );
+  }
+
+  private fromNode(pnn: number, frame: Buffer): void {
+    let packet: Packet;
+    try {
+      packet = decodePacket(frame);
+    } catch (err) {
+      const e = err as ProtocolError;
+      this.log.error(`Dropped bad packet from node ${pnn}: ${e.message}`);
+      if (e instanceof FramingError) this.transport.kill(pnn, 'framing error');
+      return;
+    }
+    const h = packet.header;
+    if (h.srcnode !== pnn && packet.operation !== Operation.REQ_KEEPALIVE) {
+      this.log.error(`Dropped packet from node ${pnn} claiming to come from ${h.srcnode}`);
+      return;
+    }
+    switch (packet.operation) {
+      case Operation.REQ_CONTROL: {
+        const req = packet;
+        void this.localControl(req, pnn).then((r) => {
+          if ((req.flags & ControlFlag.NOREPLY) !== 0) return;
+          this.send(
+            pnn,
+            encodeReplyControl({
+              destnode: pnn,
+              srcnode: this.pnn,
+              reqid: h.reqid,
+              generation: this.vnnmap.generation,
+              status: r.status,
+              ...(r.data === undefined ? {} : { data: r.data }),
+              ...(r.errorMessage === undefined ? {} : { errorMessage: r.errorMessage }),
+            }),
+          );
+        });
+        return;
+      }
+      case Operation.REPLY_CONTROL: {
+        const p = this.pending.get(h.reqid);
+        if (p === undefined || p.node !== pnn) return;
+        this.pending.delete(h.reqid);
+        clearTimeout(p.timer);
+        p.done(packet);
+        return;
+      }
+      case Operation.REQ_MESSAGE:
+        this.deliverMessage(packet.srvid, packet.data, pnn);
+        return;
+      case Operation.REQ_KEEPALIVE:
+        return; // counted by the transport
+      default:
+        this.log.debug(`Ignored packet operation ${packet.operation} from node ${pnn}`);
+    }
+  }
+
+  /** SET_BAN_STATE on ourselves. */
+  ban(seconds: number): void {
+    clearTimeout(this.banTimer);
+    this.banTimer = undefined;
+    const self = this.nodeMap.self;
+    if (seconds === 0) {
+      if ((self.flags & NodeFlag.BANNED) !== 0) {
+        this.log.notice('Unbanning this node');
+        this.setSelfFlags(self.flags & ~NodeFlag.BANNED);
+      }
+      return;
+    }
+    this.log.notice(`Banning this node for ${seconds} seconds`);
+    const wasBanned = (self.flags & NodeFlag.BANNED) !== 0;
+    this.setSelfFlags(self.flags | NodeFlag.BANNED);
+    if (!wasBanned) this.becomeInactive();
+    this.banTimer = setTimeout(() => {
+      this.banTimer = undefined;
+      this.log.notice('Banning timed out');
+      this.setSelfFlags(this.nodeMap.self.flags & ~NodeFlag.BANNED);
+    }, seconds * 1000);
+  }
+
+  get leader(): number {
+    return this.election.leader;
+  }
+}

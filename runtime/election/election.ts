@@ -1,0 +1,205 @@
+// Leader election without a cluster lock (CTDB's message election), the 1 s leader broadcast
+// and the leader timeout. States: `leader` (a PNN or UNKNOWN) and `inProgress`. Rules:
+// - every second the leader broadcasts LEADER(self); a node that cannot lead drops the role;
+// - every LEADER message restarts the leader timeout; LEADER(UNKNOWN) means an election runs;
+// - the timeout firing forces an election: recovery mode ACTIVE everywhere, LEADER(UNKNOWN),
+//   our ELECTION message to all nodes, and an election round of ElectionTimeout (0.5 s fast);
+// - on another node's ELECTION we either answer with ours (we would win) or accept the sender;
+// - win rule: a node that cannot lead loses; against an INACTIVE sender we win; otherwise the
+//   earlier priority time (longest running) wins, then the higher PNN.
+import { NODE_FLAGS_INACTIVE, UNKNOWN_PNN } from '../protocol/constants.js';
+import type { Logger } from '../logging/index.js';
+
+export interface ElectionData {
+  readonly numConnected: number;
+  readonly priorityTime: number;
+  readonly pnn: number;
+  readonly nodeFlags: number;
+}
+
+/** What the election needs from the daemon. */
+export interface ElectionHost {
+  readonly selfPnn: number;
+  /** Not INACTIVE and holding the LEADER capability. */
+  canBeLeader(): boolean;
+  selfFlags(): number;
+  numConnected(): number;
+  sendElection(data: ElectionData): void;
+  sendLeaderBroadcast(pnn: number): void;
+  /** Sets recovery mode ACTIVE on all active nodes, so the election is followed by a recovery. */
+  setRecoveryActiveEverywhere(): void;
+  /** Called when an election round ends (the leader may then start a recovery). */
+  electionFinished(leader: number): void;
+}
+
+export interface ElectionTimings {
+  /** `[cluster] leader timeout` in seconds. */
+  leaderTimeout(): number;
+  /** ElectionTimeout tunable in seconds. */
+  electionTimeout(): number;
+  /** Test mode: election rounds of 0.5 s and a short first leader timeout. */
+  readonly fastStart: boolean;
+}
+
+export class LeaderElection {
+  leader = UNKNOWN_PNN;
+  inProgress = false;
+  /** Start time of this node's election role; reset while INACTIVE so such nodes lose ties. */
+  priorityTime = Date.now();
+  private broadcastTimer: NodeJS.Timeout | undefined;
+  private leaderTimer: NodeJS.Timeout | undefined;
+  private electionTimer: NodeJS.Timeout | undefined;
+  private sendTimer: NodeJS.Timeout | undefined;
+  private first = true;
+  private stopped = false;
+
+  constructor(
+    private readonly host: ElectionHost,
+    private readonly timings: ElectionTimings,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.broadcastTimer = setInterval(() => this.broadcastTick(), 1000);
+    this.restartLeaderTimeout();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of [this.leaderTimer, this.electionTimer, this.sendTimer]) clearTimeout(t);
+    clearInterval(this.broadcastTimer);
+  }
+
+  /** Called every loop while this node is INACTIVE. */
+  touchPriority(): void {
+    this.priorityTime = Date.now();
+  }
+
+  ourData(): ElectionData {
+    const can = this.host.canBeLeader();
+    return {
+      numConnected: can ? this.host.numConnected() : 0,
+      priorityTime: can ? this.priorityTime : Date.now(),
+      pnn: this.host.selfPnn,
+      nodeFlags: this.host.selfFlags(),
+    };
+  }
+
+  /** True if this node beats the sender of `em`. */
+  wouldWin(em: ElectionData): boolean {
+    if (!this.host.canBeLeader()) return false;
+    if ((em.nodeFlags & NODE_FLAGS_INACTIVE) !== 0) return true;
+    const mine = this.ourData();
+    if (em.priorityTime !== mine.priorityTime) return em.priorityTime > mine.priorityTime;
+    return mine.pnn > em.pnn;
+  }
+
+  private broadcastTick(): void {
+    if (this.leader === this.host.selfPnn && !this.host.canBeLeader()) {
+      this.log.notice('This node can no longer be leader, dropping the leader role');
+      this.leader = UNKNOWN_PNN;
+      return;
+    }
+    if (this.leader === this.host.selfPnn && !this.inProgress)
+      this.host.sendLeaderBroadcast(this.host.selfPnn);
+  }
+
+  private restartLeaderTimeout(): void {
+    clearTimeout(this.leaderTimer);
+    if (this.stopped) return;
+    let seconds = this.timings.leaderTimeout();
+    // On a cold start nobody may be broadcasting yet; a leader that exists is heard within a
+    // second, so in fast-start mode do not wait the full timeout before the first election.
+    if (this.first && this.timings.fastStart) seconds = Math.min(seconds, 1.2);
+    this.first = false;
+    this.leaderTimer = setTimeout(() => this.onLeaderTimeout(), seconds * 1000);
+  }
+
+  private onLeaderTimeout(): void {
+    this.leaderTimer = undefined;
+    if (!this.host.canBeLeader() && (this.host.selfFlags() & NODE_FLAGS_INACTIVE) !== 0) {
+      // An inactive node does not start elections; keep watching.
+      this.restartLeaderTimeout();
+      return;
+    }
+    this.log.notice('Leader broadcast timeout');
+    this.forceElection();
+  }
+
+  /** A LEADER broadcast arrived (from any node, ourselves included). */
+  onLeaderBroadcast(pnn: number): void {
+    clearTimeout(this.leaderTimer);
+    this.leaderTimer = undefined;
+    if (pnn === this.leader) {
+      if (!this.inProgress) this.restartLeaderTimeout();
+      return;
+    }
+    if (pnn === UNKNOWN_PNN) {
+      this.inProgress = true;
+      return;
+    }
+    this.log.notice(`Received leader broadcast, leader=${pnn}`);
+    this.leader = pnn;
+    if (!this.inProgress) this.restartLeaderTimeout();
+  }
+
+  forceElection(): void {
+    if (this.inProgress) return;
+    this.log.error('Start election');
+    this.host.setRecoveryActiveEverywhere();
+    this.inProgress = true;
+    this.host.sendLeaderBroadcast(UNKNOWN_PNN);
+    this.armElectionTimer();
+    this.sendOurs();
+  }
+
+  private sendOurs(): void {
+    this.leader = this.host.selfPnn; // optimistic, as CTDB does
+    this.host.sendElection(this.ourData());
+  }
+
+  private armElectionTimer(): void {
+    clearTimeout(this.electionTimer);
+    const ms = this.timings.fastStart ? 500 : this.timings.electionTimeout() * 1000;
+    this.electionTimer = setTimeout(() => this.onElectionOver(), ms);
+  }
+
+  /** Another node's ELECTION message. */
+  onElectionMessage(em: ElectionData): void {
+    if (em.pnn === this.host.selfPnn) return;
+    this.inProgress = true;
+    clearTimeout(this.leaderTimer);
+    this.leaderTimer = undefined;
+    this.armElectionTimer();
+    if (this.wouldWin(em)) {
+      if (this.sendTimer === undefined) {
+        this.sendTimer = setTimeout(() => {
+          this.sendTimer = undefined;
+          // Sending our claim re-opens the round, so objections to it are still heard.
+          this.inProgress = true;
+          clearTimeout(this.leaderTimer);
+          this.leaderTimer = undefined;
+          this.armElectionTimer();
+          this.sendOurs();
+        }, 500);
+      }
+      return;
+    }
+    clearTimeout(this.sendTimer);
+    this.sendTimer = undefined;
+    this.leader = em.pnn;
+  }
+
+  private onElectionOver(): void {
+    this.electionTimer = undefined;
+    if (this.sendTimer !== undefined) {
+      // Our own claim is still due: the round is not over until it has been heard.
+      return;
+    }
+    this.inProgress = false;
+    this.log.notice(`Election period ended, leader=${this.leader}`);
+    this.restartLeaderTimeout();
+    this.host.electionFinished(this.leader);
+  }
+}

@@ -1,0 +1,114 @@
+// The event daemon's life: read the config, write the pidfile, listen on
+// `<rundir>/eventd.socket`, tell the parent we are up (`-S fd`: a native unsigned int 0), watch
+// the parent (`-P pid`: checked after 1 s, then every 5 s), and on SIGTERM/SIGINT stop,
+// killing the process groups of scripts still running (hung ones included).
+import { mkdirSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { readEventdConfig } from './config.js';
+import { HungScriptDebugger } from './debug-script.js';
+import { killGroup, liveGroups } from './exec-runner.js';
+import { createEventdLog, type EventdLog } from './log.js';
+import { eventdPaths, pidfilePath, socketPath, type EventdPaths } from './paths.js';
+import { EventdServer } from './server.js';
+import { TsPool } from './ts-pool.js';
+import { ForkServer } from './fork-server.js';
+
+export interface EventdOptions {
+  /** Exit when this process is gone. */
+  readonly parentPid?: number | undefined;
+  /** Write a native unsigned int 0 here once listening. */
+  readonly startupFd?: number | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly paths?: EventdPaths;
+  readonly log?: EventdLog;
+}
+
+export interface RunningEventd {
+  readonly paths: EventdPaths;
+  readonly socket: string;
+  /** Stops everything; resolves when done. */
+  stop(reason: string): void;
+  readonly stopped: Promise<void>;
+}
+
+function logFor(env: NodeJS.ProcessEnv, level: string, location: string | undefined): EventdLog {
+  if (env.CTDB_INTERACTIVE !== undefined) return createEventdLog('NOTICE', 2);
+  if (location?.startsWith('file:') === true && location.length > 'file:'.length)
+    return createEventdLog(level, location.slice('file:'.length));
+  return createEventdLog(level, 2);
+}
+
+export async function startEventd(opts: EventdOptions = {}): Promise<RunningEventd> {
+  const env = opts.env ?? process.env;
+  const paths = opts.paths ?? eventdPaths(env);
+  const config = readEventdConfig(paths.etcDir);
+  const log = opts.log ?? logFor(env, config.logLevel, config.logLocation);
+  const pool = new TsPool();
+  pool.warm();
+  const forks = env.CTDB_TS_EVENTD_NO_FORK_SERVER === undefined ? new ForkServer(env) : undefined;
+  const server = new EventdServer(paths, {
+    runners: forks === undefined ? { outputDir: paths.runDir, pool } : { outputDir: paths.runDir, pool, forks },
+    log,
+    debugger: new HungScriptDebugger(config.debugScript, log),
+    env,
+  });
+  mkdirSync(paths.runDir, { recursive: true });
+  const sock = socketPath(paths);
+  rmSync(sock, { force: true });
+  await server.listen(sock);
+  const pidfile = pidfilePath(paths);
+  writeFileSync(pidfile, `${process.pid}\n`);
+  log.notice(`daemon started, pid=${process.pid}`);
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let parentTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  const stop = (reason: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.notice(`Shutting down: ${reason}`);
+    clearTimeout(parentTimer);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    server.close();
+    pool.close();
+    forks?.close();
+    for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+    liveGroups.clear();
+    rmSync(sock, { force: true });
+    rmSync(pidfile, { force: true });
+    resolveStopped();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => stop(`received ${sig}`);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  if (opts.parentPid !== undefined) {
+    const parent = opts.parentPid;
+    const check = (): void => {
+      try {
+        process.kill(parent, 0);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') {
+          log.error(`PID ${parent} gone away, exiting`);
+          stop('parent gone');
+          return;
+        }
+      }
+      parentTimer = setTimeout(check, 5000);
+    };
+    parentTimer = setTimeout(check, 1000);
+  }
+
+  log.notice('startup completed successfully');
+  if (opts.startupFd !== undefined) {
+    try {
+      writeSync(opts.startupFd, Buffer.alloc(4));
+      closeSync(opts.startupFd);
+    } catch (err) {
+      log.error(`failed to notify startup on fd ${opts.startupFd}: ${String(err)}`);
+    }
+  }
+  log.notice(`listening on ${sock}`);
+  return { paths, socket: sock, stop, stopped };
+}

@@ -1,0 +1,81 @@
+// The worker thread that runs TypeScript eventscripts for the daemon without a process per
+// script. Modules stay loaded between runs (cache keyed by path and mtime, so an edited script
+// is reloaded). The daemon terminates the whole thread when a hook overruns its deadline, so a
+// busy loop or a promise that never settles cannot hold the daemon.
+import { parentPort } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { registerEventScriptLoader } from '../../lib/eventscript/register.js';
+import { eventScriptOf, runHook } from '../../lib/eventscript/run.js';
+import { defaultLogger } from '../../lib/eventscript/context.js';
+import type { EventScript } from '../../lib/eventscript/define.js';
+import type { Logger } from 'pino';
+import type { FromWorker, ToWorker } from './ts-messages.js';
+
+registerEventScriptLoader();
+
+const port = parentPort;
+if (port === null) throw new Error('ts-worker must run in a worker thread');
+
+const cache = new Map<string, { version: number; script: EventScript }>();
+const aborts = new Map<number, AbortController>();
+let logger: Logger | undefined;
+
+function send(msg: FromWorker): void {
+  port!.postMessage(msg);
+}
+
+async function load(path: string, version: number): Promise<EventScript> {
+  const hit = cache.get(path);
+  if (hit?.version === version) return hit.script;
+  const mod: unknown = await import(`${pathToFileURL(path).href}?v=${version}`);
+  const script = eventScriptOf(mod, path);
+  cache.set(path, { version, script });
+  return script;
+}
+
+async function runOne(
+  msg: Extract<ToWorker, { type: 'run' }>,
+  index: number,
+  signal: AbortSignal,
+): Promise<number> {
+  const item = msg.items[index]!;
+  const print = (text: string): void => {
+    if (text.length > 0) send({ type: 'out', id: msg.id, index, text });
+  };
+  try {
+    const script = await load(item.realPath, item.version);
+    return await runHook({
+      script,
+      scriptName: item.scriptName,
+      scriptPath: item.scriptPath,
+      event: msg.event,
+      words: msg.words,
+      env: msg.env,
+      signal,
+      print,
+      logger: () => (logger ??= defaultLogger(msg.env)),
+    });
+  } catch (err) {
+    print(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  const ac = new AbortController();
+  aborts.set(msg.id, ac);
+  for (let index = 0; index < msg.items.length && !ac.signal.aborted; index++) {
+    const begin = Date.now();
+    const status = await runOne(msg, index, ac.signal);
+    send({ type: 'done', id: msg.id, index, status, begin, end: Date.now() });
+    if (status !== 0 && !msg.runAll) break;
+  }
+  aborts.delete(msg.id);
+  send({ type: 'finished', id: msg.id });
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'run') void run(msg);
+  else aborts.get(msg.id)?.abort(new Error('deadline passed'));
+});
+send({ type: 'ready' });

@@ -1,0 +1,78 @@
+// Where CTDB's files live. Outside test mode these are Debian's defaults; with CTDB_TEST_MODE
+// set everything moves under $CTDB_BASE (etc = base, run = base/run, var = base/var, share =
+// base/share), as in CTDB, so several nodes can run on one host.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export interface CtdbPaths {
+  readonly testMode: boolean;
+  readonly etcDir: string;
+  readonly runDir: string;
+  readonly varDir: string;
+  readonly dataDir: string;
+}
+
+export class PathSetupError extends Error {
+  override name = 'PathSetupError';
+}
+
+export function ctdbPaths(env: NodeJS.ProcessEnv = process.env): CtdbPaths {
+  if (env.CTDB_TEST_MODE === undefined) {
+    return {
+      testMode: false,
+      etcDir: '/etc/ctdb',
+      runDir: '/run/ctdb',
+      varDir: '/var/lib/ctdb',
+      dataDir: '/usr/share/ctdb',
+    };
+  }
+  const base = env.CTDB_BASE;
+  if (base === undefined || base === '')
+    throw new PathSetupError('Broken CTDB setup, CTDB_BASE not set in test mode');
+  return {
+    testMode: true,
+    etcDir: base,
+    runDir: join(base, 'run'),
+    varDir: join(base, 'var'),
+    dataDir: join(base, 'share'),
+  };
+}
+
+/** The Unix socket of a daemon (`ctdbd` → `ctdbd.socket`); CTDB_SOCKET overrides ctdbd's. */
+export function socketPath(daemon: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (daemon === 'ctdbd' && env.CTDB_SOCKET !== undefined && env.CTDB_SOCKET !== '')
+    return env.CTDB_SOCKET;
+  return join(ctdbPaths(env).runDir, `${daemon}.socket`);
+}
+
+export function pidFilePath(daemon: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(ctdbPaths(env).runDir, `${daemon}.pid`);
+}
+
+/** The project root (the folder holding package.json), from source or from dist/. */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new PathSetupError('cannot find the project root');
+}
+
+/** True when this module runs from the compiled dist/ tree rather than from source. */
+export function runningFromDist(): boolean {
+  return fileURLToPath(import.meta.url).endsWith('.js');
+}
+
+/**
+ * The argv that starts one of our helper commands (`ctdb-eventd` → tools/ctdb-eventd.ts):
+ * `node dist/tools/X.js` when built, else `node --import tsx tools/X.ts`.
+ */
+export function helperCommand(tool: string): string[] {
+  const root = projectRoot();
+  const file = tool.replace(/^ctdb-local-cluster$/, 'local-cluster');
+  if (runningFromDist()) return [process.execPath, join(root, 'dist', 'tools', `${file}.js`)];
+  const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  return [process.execPath, '--import', tsx, resolve(root, 'tools', `${file}.ts`)];
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// `ctdbd`: the CTDB daemon. Loads ctdb.conf, the nodes file and ctdb.tunables (any error stops
+// start-up with a message naming the file, line and key), forks into the background unless
+// `-i`, picks this node's PNN by binding its address, starts the event daemon and runs the
+// start-up sequence. In CTDB_TEST_MODE it exits when its stdin closes, as CTDB does.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigErrors } from '../runtime/config/errors.js';
+import { loadCtdbConf } from '../runtime/config/ctdb-conf.js';
+import { loadNodesFile } from '../runtime/config/nodes-file.js';
+import { loadTunablesFile } from '../runtime/config/tunables-file.js';
+import { socketInUse } from '../runtime/daemon/clients.js';
+import { Ctdbd } from '../runtime/daemon/ctdbd.js';
+import {
+  EventdChild,
+  NoEventRunner,
+  eventdAvailable,
+  type EventRunner,
+} from '../runtime/daemon/eventd.js';
+import { createLogger } from '../runtime/logging/index.js';
+import { ctdbPaths, pidFilePath, socketPath } from '../runtime/paths/index.js';
+import { Tunables } from '../runtime/tunables/store.js';
+import { CTDB_PORT, bindFirst } from '../runtime/transport/tcp.js';
+
+const USAGE = `Usage: ctdbd [OPTION...]
+  -i, --interactive     don't fork, log to stderr
+  -?, --help            Show this help message
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  let interactive = false;
+  for (const a of argv) {
+    if (a === '-i' || a === '--interactive') interactive = true;
+    else if (a === '-?' || a === '--help' || a === '-h') {
+      process.stdout.write(USAGE);
+      return;
+    } else fail(`ctdbd: unknown option ${a}\n${USAGE}`);
+  }
+
+  let paths;
+  try {
+    paths = ctdbPaths(process.env);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const confFile = join(paths.etcDir, 'ctdb.conf');
+  const nodesFile = join(paths.etcDir, 'nodes');
+  const tunablesFile = join(paths.etcDir, 'ctdb.tunables');
+  let config;
+  let nodes;
+  const tunables = new Tunables();
+  try {
+    config = loadCtdbConf(confFile);
+    nodes = loadNodesFile(nodesFile);
+    for (const t of loadTunablesFile(tunablesFile)) tunables.set(t.name, t.value);
+  } catch (err) {
+    if (err instanceof ConfigErrors) fail(`ctdbd: configuration error:\n${err.message}`);
+    throw err;
+  }
+
+  // The background copy runs the same command line with this variable set.
+  if (!interactive && process.env.CTDBD_BACKGROUND === undefined) {
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      detached: true,
+      stdio: ['inherit', 'ignore', 'ignore'],
+      env: { ...process.env, CTDBD_BACKGROUND: '1' },
+    });
+    child.unref();
+    return;
+  }
+
+  const log = createLogger({
+    location: interactive ? 'stderr' : config.logging.location,
+    level: config.logging.logLevel,
+    name: 'ctdbd',
+    fallbackFile: join(paths.varDir, 'log.ctdb'),
+  });
+  const sock = socketPath('ctdbd', process.env);
+  mkdirSync(paths.runDir, { recursive: true });
+  if (await socketInUse(sock)) fail(`ctdbd: already running (socket ${sock} is in use)`);
+
+  const candidates = nodes
+    .filter((n) => !n.deleted)
+    .filter(
+      (n) => config.cluster.nodeAddress === undefined || n.address === config.cluster.nodeAddress,
+    );
+  if (config.cluster.nodeAddress !== undefined && candidates.length === 0)
+    fail(`ctdbd: node address ${config.cluster.nodeAddress} is not in ${nodesFile}`);
+  const bound = await bindFirst(candidates, CTDB_PORT);
+  if (bound === undefined)
+    fail(`ctdbd: no address from ${nodesFile} can be bound on this host (port ${CTDB_PORT})`);
+  log.notice(`PNN is ${bound.pnn}`);
+
+  writeFileSync(pidFilePath('ctdbd', process.env), `${process.pid}\n`);
+
+  // Set once the daemon exists; the eventd supervision callback may fire before that.
+  const running: { daemon?: Ctdbd } = {};
+  let events: EventRunner;
+  if (eventdAvailable()) {
+    try {
+      events = await EventdChild.start(log, () => {
+        if (running.daemon !== undefined) running.daemon.abort(1);
+        else process.exit(1);
+      });
+    } catch (err) {
+      log.error((err as Error).message);
+      fail(`ctdbd: ${(err as Error).message}`);
+    }
+  } else {
+    log.warning('ctdb-eventd is not available; events succeed without running scripts');
+    events = new NoEventRunner();
+  }
+
+  const daemon = new Ctdbd({
+    config,
+    nodes,
+    nodesFile,
+    tunables,
+    socketPath: sock,
+    log,
+    fastStart: paths.testMode,
+    port: CTDB_PORT,
+    listener: bound.server,
+    pnn: bound.pnn,
+    events,
+    exit: (code) => {
+      // Let pino flush, then go.
+      setTimeout(() => process.exit(code), 50);
+    },
+  });
+  running.daemon = daemon;
+
+  if (paths.testMode) {
+    const d = daemon;
+    process.stdin.on('data', () => undefined);
+    process.stdin.on('end', () => {
+      log.notice('stdin closed - exiting (test mode)');
+      d.abort(0);
+    });
+    process.stdin.on('error', () => d.abort(0));
+  }
+
+  try {
+    await daemon.start();
+  } catch (err) {
+    log.error((err as Error).message);
+    process.stderr.write(`ctdbd: ${(err as Error).message}\n`);
+    daemon.abort(1);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(
+    `ctdbd: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
