@@ -88,12 +88,19 @@ interface Setup {
   readonly command: (base: string) => string[];
 }
 
-const ours = (): string[] => [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'tools/ctdb-eventd.ts')];
+const ours = (): string[] => [
+  process.execPath,
+  '--import',
+  import.meta.resolve('tsx'),
+  join(ROOT, 'tools/ctdb-eventd.ts'),
+];
 const haveReal = existsSync(REAL_EVENTD);
 const SETUPS: Setup[] = [
   { label: 'ours/ts', kind: 'ts', command: ours },
   { label: 'ours/shell', kind: 'shell', command: ours },
-  ...(haveReal ? [{ label: 'real/shell', kind: 'shell' as const, command: () => [REAL_EVENTD] }] : []),
+  ...(haveReal
+    ? [{ label: 'real/shell', kind: 'shell' as const, command: () => [REAL_EVENTD] }]
+    : []),
 ];
 
 // For each script count, all daemons run side by side and take turns, so a busy machine
@@ -101,7 +108,9 @@ const SETUPS: Setup[] = [
 const results = SETUPS.map(() => [] as number[]);
 for (const n of COUNTS) {
   const bases = SETUPS.map((s) => makeBase(s.kind, n));
-  const daemons = await Promise.all(SETUPS.map((s, i) => startDaemon(s.command(bases[i]!), bases[i]!)));
+  const daemons = await Promise.all(
+    SETUPS.map((s, i) => startDaemon(s.command(bases[i]!), bases[i]!)),
+  );
   try {
     for (const d of daemons) for (let i = 0; i < 3; i++) await once(d);
     const times = SETUPS.map(() => [] as number[]);
@@ -115,7 +124,9 @@ for (const n of COUNTS) {
     await Promise.all(daemons.map(stopDaemon));
     for (const b of bases) rmSync(b, { recursive: true, force: true });
   }
-  process.stderr.write(`${n} scripts: ${SETUPS.map((s, i) => `${s.label} ${results[i]!.at(-1)!.toFixed(2)} ms`).join(', ')}\n`);
+  process.stderr.write(
+    `${n} scripts: ${SETUPS.map((s, i) => `${s.label} ${results[i]!.at(-1)!.toFixed(2)} ms`).join(', ')}\n`,
+  );
 }
 const ts = results[0]!;
 const sh = results[1]!;
@@ -148,6 +159,8 @@ const rows = COUNTS.map((n, i) => [
 ]);
 const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
 const line = (cells: string[]): string => cells.map((x, c) => x.padStart(widths[c]!)).join('  ');
-console.log(`monitor event, median of ${ROUNDS} runs (ms)${haveReal ? '' : ' — real ctdb-eventd not installed'}`);
+console.log(
+  `monitor event, median of ${ROUNDS} runs (ms)${haveReal ? '' : ' — real ctdb-eventd not installed'}`,
+);
 console.log(line(header));
 for (const r of rows) console.log(line(r));

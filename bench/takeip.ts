@@ -158,7 +158,7 @@ function sh(argv: string[]): void {
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
 }
 
-async function outer(): Promise<void> {
+function outer(): void {
   if (process.getuid?.() !== 0) {
     console.error('bench/takeip needs root (it creates a network namespace)');
     process.exit(1);
@@ -235,4 +235,4 @@ function report(results: Record<string, Record<number, Sample>>): void {
 }
 
 if (process.argv[2] === '--inner') await inner(process.argv[3]!);
-else await outer();
+else outer();

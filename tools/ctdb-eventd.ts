@@ -28,7 +28,8 @@ function parseArgs(argv: readonly string[]): { parentPid?: number; startupFd?: n
     if (flag === '-?' || flag === '--help' || flag === '--usage') return USAGE;
     if (flag === '-P' || flag === '--pid' || flag === '-S' || flag === '--startup-fd') {
       value ??= argv[++i];
-      if (value === undefined || !/^\d+$/.test(value)) return `Invalid option ${a}: bad number\n${USAGE}`;
+      if (value === undefined || !/^\d+$/.test(value))
+        return `Invalid option ${a}: bad number\n${USAGE}`;
       if (flag === '-P' || flag === '--pid') out.parentPid = Number(value);
       else out.startupFd = Number(value);
       continue;

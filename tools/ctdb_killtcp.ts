@@ -94,6 +94,9 @@ async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<num
     say(3, `${basename(prog)}: reset ${result.reset}/${result.attempted} connections`);
     return 0;
   } catch (err) {
+    if (err instanceof RawNetError && err.operation.startsWith('socket')) {
+      say(0, 'ctdb_sys_open_capture_socket: Failed to open raw socket');
+    }
     say(0, `Failed to open capture socket on iface '${iface}' (${errnoText(err)})`);
     say(0, 'Failed to kill connections (Input/output error)');
     return 255;

@@ -8,7 +8,9 @@ import { exitNow } from '../runtime/cluster-lock/native.js';
 runFcntlHelper(process.argv.slice(2)).then(
   (code) => exitNow(code),
   (err: unknown) => {
-    process.stderr.write(`ctdb_mutex_fcntl_helper: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `ctdb_mutex_fcntl_helper: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -10,7 +10,10 @@ try {
   stdin = readFileSync(0, 'utf8');
 } catch (err) {
   // No stdin at all (closed descriptor) reads as empty input, as fgets() would see it.
-  if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' && (err as NodeJS.ErrnoException).code !== 'EBADF') {
+  if (
+    (err as NodeJS.ErrnoException).code !== 'EAGAIN' &&
+    (err as NodeJS.ErrnoException).code !== 'EBADF'
+  ) {
     throw err;
   }
 }

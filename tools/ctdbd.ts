@@ -85,6 +85,18 @@ async function main(argv: readonly string[]): Promise<void> {
   mkdirSync(paths.runDir, { recursive: true });
   if (await socketInUse(sock)) fail(`ctdbd: already running (socket ${sock} is in use)`);
 
+  // The event daemon starts while we find our address: both take a while.
+  const running: { daemon?: Ctdbd } = {};
+  const eventsReady: Promise<EventRunner> = eventdAvailable()
+    ? EventdChild.start(log, () => {
+        // Set once the daemon exists; eventd may go away before that.
+        if (running.daemon !== undefined) running.daemon.abort(1);
+        else process.exit(1);
+      })
+    : Promise.resolve(new NoEventRunner());
+  // Handled below, after binding; this only keeps an early failure from counting as unhandled.
+  eventsReady.catch(() => undefined);
+
   const candidates = nodes
     .filter((n) => !n.deleted)
     .filter(
@@ -99,23 +111,15 @@ async function main(argv: readonly string[]): Promise<void> {
 
   writeFileSync(pidFilePath('ctdbd', process.env), `${process.pid}\n`);
 
-  // Set once the daemon exists; the eventd supervision callback may fire before that.
-  const running: { daemon?: Ctdbd } = {};
   let events: EventRunner;
-  if (eventdAvailable()) {
-    try {
-      events = await EventdChild.start(log, () => {
-        if (running.daemon !== undefined) running.daemon.abort(1);
-        else process.exit(1);
-      });
-    } catch (err) {
-      log.error((err as Error).message);
-      fail(`ctdbd: ${(err as Error).message}`);
-    }
-  } else {
-    log.warning('ctdb-eventd is not available; events succeed without running scripts');
-    events = new NoEventRunner();
+  try {
+    events = await eventsReady;
+  } catch (err) {
+    log.error((err as Error).message);
+    fail(`ctdbd: ${(err as Error).message}`);
   }
+  if (events instanceof NoEventRunner)
+    log.warning('ctdb-eventd is not available; events succeed without running scripts');
 
   const daemon = new Ctdbd({
     config,

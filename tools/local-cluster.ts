@@ -66,6 +66,8 @@ export function writeNodeConfig(
   mkdirSync(join(base, 'share', 'events', 'legacy'), { recursive: true });
   mkdirSync(join(base, 'run'), { recursive: true });
   mkdirSync(join(base, 'var'), { recursive: true });
+  for (const db of ['volatile', 'persistent', 'state'])
+    mkdirSync(join(base, 'db', db), { recursive: true });
   writeFileSync(join(base, 'nodes'), addresses.map((a) => `${a}\n`).join(''));
   writeFileSync(join(base, 'public_addresses'), '');
   writeFileSync(
@@ -77,6 +79,11 @@ export function writeNodeConfig(
       '',
       '[cluster]',
       `\tnode address = ${addresses[self]}`,
+      '',
+      '[database]',
+      `\tvolatile database directory = ${join(base, 'db', 'volatile')}`,
+      `\tpersistent database directory = ${join(base, 'db', 'persistent')}`,
+      `\tstate database directory = ${join(base, 'db', 'state')}`,
       '',
       extraConf,
     ].join('\n'),

@@ -9,7 +9,7 @@ import { defineEventScript, type EventContext } from '../../lib/eventscript/defi
 import { integer } from '../../lib/options/kinds.js';
 import { ScriptExit } from '../../lib/errors/index.js';
 import { ctdb, ctdbDbOptions, ctdbScriptVarDir, ctdbVarDir } from '../../lib/ctdb/index.js';
-import { run, runAllowingFailure } from '../../lib/shell/index.js';
+import { runAllowingFailure } from '../../lib/shell/index.js';
 
 const options = {
   CTDB_MAX_CORRUPT_DB_BACKUPS: integer(

@@ -125,7 +125,7 @@ async function locate(
   iface: string,
   ip: string,
   maskbits: number,
-): Promise<{ iface: string; bits: number }> {
+): Promise<{ iface: string; bits: number; ifindex: number }> {
   const found = await ipMaskbitsIface(ip);
   if (found === undefined) throw new ScriptExit(`ERROR: Unable to determine interface for IP ${ip}`);
   const say = printer(ctx);
@@ -236,7 +236,10 @@ export default defineEventScript({
       await blockIp(ip, found.iface, fw(ctx));
       await killConnections(ctx, found.iface, ip);
     }
-    const ok = await deleteIpFromIface(found.iface, ip, found.bits, { print: say });
+    const ok = await deleteIpFromIface(found.iface, ip, found.bits, {
+      print: say,
+      ifindex: found.ifindex,
+    });
     if (busy) await unblockIp(ip, found.iface, fw(ctx));
     else await unblockIpIfMarked(ip, found.iface, fw(ctx));
     if (!ok) return 1;
@@ -252,7 +255,10 @@ export default defineEventScript({
       return;
     }
     await blockIp(ip, found.iface, fw(ctx));
-    await deleteIpFromIface(found.iface, ip, found.bits, { print: () => undefined });
+    await deleteIpFromIface(found.iface, ip, found.bits, {
+      print: () => undefined,
+      ifindex: found.ifindex,
+    });
     await deleteIpFromIface(newIface, ip, found.bits, { print: () => undefined });
     if (!(await addIpToIface(newIface, ip, found.bits, { print: say, signal: ctx.signal }))) {
       await unblockIp(ip, found.iface, fw(ctx));

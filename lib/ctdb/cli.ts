@@ -13,7 +13,7 @@ export interface CtdbCallOptions {
 
 function runOpts(opts: CtdbCallOptions, input?: string) {
   return {
-    env: { ...process.env, ...opts.env } as NodeJS.ProcessEnv,
+    env: { ...process.env, ...opts.env },
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     ...(input === undefined ? {} : { input }),
   };

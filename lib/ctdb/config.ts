@@ -22,7 +22,7 @@ export async function ctdbConfigGet(
     join(ctdbHelperBinDir(opts.env), 'ctdb-config'),
     ['get', section, option],
     {
-      env: { ...process.env, ...opts.env } as NodeJS.ProcessEnv,
+      env: { ...process.env, ...opts.env },
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     },
   );

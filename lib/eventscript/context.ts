@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { loadOptions } from '../options/load.js';
-import type { EventContext, EventScript, OptionSpecs } from './define.js';
+import type { EventContext, EventScript } from './define.js';
 import type { EventName } from './events.js';
 
 export interface ContextInput {
@@ -44,7 +44,11 @@ export function defaultLogger(env: Readonly<Record<string, string | undefined>>)
   return pino({ level, base: null }, pino.destination({ dest: 2, sync: true }));
 }
 
-function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+function runCommand(
+  cmd: string,
+  args: string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { env }, (err, stdout) => {
       if (err) reject(err);
@@ -55,7 +59,7 @@ function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promis
 
 export function createContext(input: ContextInput): EventContext {
   const { env, scriptName } = input;
-  const options = loadOptions(input.script.options as OptionSpecs, {
+  const options = loadOptions(input.script.options, {
     ctdbBase: env.CTDB_BASE,
     scriptDir: dirname(input.scriptPath),
     scriptName,
@@ -79,7 +83,7 @@ export function createContext(input: ContextInput): EventContext {
       if (text === undefined) {
         const ctdb = env.CTDB ?? 'ctdb';
         const [cmd, ...pre] = ctdb.split(' ').filter((w) => w !== '');
-        text = await runCommand(cmd ?? 'ctdb', [...pre, 'pnn'], env as NodeJS.ProcessEnv);
+        text = await runCommand(cmd ?? 'ctdb', [...pre, 'pnn'], env);
         await mkdir(dirname(file), { recursive: true });
         await writeFile(file, text);
       }

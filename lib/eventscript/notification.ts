@@ -79,7 +79,9 @@ export function defineNotificationHook<S extends OptionSpecs = OptionSpecs>(
   const options = (definition.options ?? {}) as S;
   for (const [name, spec] of Object.entries(options)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-      throw new NotificationHookDefinitionError(`option name '${name}' is not a shell variable name`);
+      throw new NotificationHookDefinitionError(
+        `option name '${name}' is not a shell variable name`,
+      );
     if (typeof spec.parse !== 'function')
       throw new NotificationHookDefinitionError(`option '${name}' has no parse function`);
   }

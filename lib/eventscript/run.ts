@@ -56,8 +56,7 @@ export async function runHook(run: HookRun): Promise<number> {
   if (!isEventName(run.event)) return 0;
   const event: EventName = run.event;
   const hook = run.script.definition[event] as
-    | ((args: unknown, ctx: unknown) => unknown)
-    | undefined;
+    ((args: unknown, ctx: unknown) => unknown) | undefined;
   if (hook === undefined) return 0;
   try {
     const args = parseEventArgs(event, run.words);

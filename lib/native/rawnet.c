@@ -40,6 +40,7 @@
 #include <netinet/ip6.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -423,34 +424,22 @@ static napi_value send_tcp(napi_env env, napi_callback_info info) {
 // Capture
 
 struct capture_slot {
-  int fd;       // -1 when free
-  bool busy;    // a captureRead is in flight
+  int fd;     // -1 when free
+  bool busy;  // a captureRead is in flight
 };
-static struct capture_slot captures[MAX_CAPTURES];
-static bool captures_initialised = false;
-
-static void init_captures(void) {
-  if (captures_initialised) return;
-  for (int i = 0; i < MAX_CAPTURES; i++) captures[i].fd = -1, captures[i].busy = false;
-  captures_initialised = true;
-}
+// One table per process; the lock makes it safe when several Node environments (worker
+// threads) use the addon at once. Calls and completions hold it only briefly.
+static struct capture_slot captures[MAX_CAPTURES] = {[0 ... MAX_CAPTURES - 1] = {-1, false}};
+static pthread_mutex_t captures_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct capture_slot *find_capture(int fd) {
   for (int i = 0; i < MAX_CAPTURES; i++)
-    if (captures[i].fd == fd && fd >= 0) return &captures[i];
+    if (captures[i].fd == fd) return &captures[i];
   return NULL;
 }
 
 static napi_value capture_open(napi_env env, napi_callback_info info) {
   (void)info;
-  init_captures();
-  struct capture_slot *slot = NULL;
-  for (int i = 0; i < MAX_CAPTURES && slot == NULL; i++)
-    if (captures[i].fd < 0) slot = &captures[i];
-  if (slot == NULL) {
-    throw_errno(env, EMFILE, "captureOpen", "too many open captures");
-    return NULL;
-  }
   int s = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
   if (s < 0) {
     throw_errno(env, errno, "socket(AF_PACKET)", "capture");
@@ -481,36 +470,63 @@ static napi_value capture_open(napi_env env, napi_callback_info info) {
   int rcvbuf = 8 << 20;
   if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
     (void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-  slot->fd = s;
-  slot->busy = false;
+  pthread_mutex_lock(&captures_lock);
+  struct capture_slot *slot = find_capture(-1);
+  if (slot != NULL) {
+    slot->fd = s;
+    slot->busy = false;
+  }
+  pthread_mutex_unlock(&captures_lock);
+  if (slot == NULL) {
+    close(s);
+    throw_errno(env, EMFILE, "captureOpen", "too many open captures");
+    return NULL;
+  }
   napi_value v;
   napi_create_int32(env, s, &v);
   return v;
 }
 
-static bool get_capture(napi_env env, napi_value v, struct capture_slot **out) {
+// Claims a descriptor from captureOpen that has no read in flight: with `start_read` the slot
+// is marked busy (a read begins); otherwise the descriptor is closed and the slot freed.
+static bool claim_capture(napi_env env, napi_value v, bool start_read, int *fd_out) {
   uint32_t fd;
-  init_captures();
   if (!get_uint(env, v, 2147483647.0, "capture descriptor", &fd)) return false;
+  int err = 0;
+  pthread_mutex_lock(&captures_lock);
   struct capture_slot *slot = find_capture((int)fd);
   if (slot == NULL) {
-    throw_errno(env, EBADF, "capture", "descriptor not opened by captureOpen");
+    err = EBADF;
+  } else if (slot->busy) {
+    err = EBUSY;
+  } else if (start_read) {
+    slot->busy = true;
+  } else {
+    close(slot->fd);
+    slot->fd = -1;
+  }
+  pthread_mutex_unlock(&captures_lock);
+  if (err != 0) {
+    throw_errno(env, err, "capture",
+                err == EBADF ? "descriptor not opened by captureOpen"
+                             : "a read is already pending on this descriptor");
     return false;
   }
-  if (slot->busy) {
-    throw_errno(env, EBUSY, "capture", "a read is already pending on this descriptor");
-    return false;
-  }
-  *out = slot;
+  *fd_out = (int)fd;
   return true;
+}
+
+static void end_read(int fd) {
+  pthread_mutex_lock(&captures_lock);
+  struct capture_slot *slot = find_capture(fd);
+  if (slot != NULL) slot->busy = false;
+  pthread_mutex_unlock(&captures_lock);
 }
 
 static napi_value capture_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  struct capture_slot *slot;
-  if (!get_args(env, info, 1, argv) || !get_capture(env, argv[0], &slot)) return NULL;
-  close(slot->fd);
-  slot->fd = -1;
+  int fd;
+  if (get_args(env, info, 1, argv)) claim_capture(env, argv[0], false, &fd);
   return NULL;
 }
 
@@ -525,7 +541,6 @@ struct tcp_record {
 struct read_work {
   napi_async_work work;
   napi_deferred deferred;
-  struct capture_slot *slot;
   int fd;
   int timeout_ms;
   uint32_t max;
@@ -612,7 +627,7 @@ static void set_uint(napi_env env, napi_value obj, const char *name, uint32_t va
 
 static void read_complete(napi_env env, napi_status status, void *data) {
   struct read_work *w = data;
-  w->slot->busy = false;
+  end_read(w->fd);
   if (status != napi_ok || (w->err != 0 && w->count == 0)) {
     int err = status != napi_ok ? ECANCELED : w->err;
     const char *name = strerrorname_np(err);
@@ -659,9 +674,9 @@ static void read_complete(napi_env env, napi_status status, void *data) {
 
 static napi_value capture_read(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  struct capture_slot *slot;
   uint32_t timeout_ms, max;
-  if (!get_args(env, info, 3, argv) || !get_capture(env, argv[0], &slot) ||
+  int fd;
+  if (!get_args(env, info, 3, argv) ||
       !get_uint(env, argv[1], 60000, "timeout in ms (0-60000)", &timeout_ms) ||
       !get_uint(env, argv[2], MAX_BATCH, "max packets (1-4096)", &max))
     return NULL;
@@ -676,8 +691,12 @@ static napi_value capture_read(napi_env env, napi_callback_info info) {
     throw_errno(env, ENOMEM, "captureRead", "buffer");
     return NULL;
   }
-  w->slot = slot;
-  w->fd = slot->fd;
+  if (!claim_capture(env, argv[0], true, &fd)) {
+    free(w->records);
+    free(w);
+    return NULL;
+  }
+  w->fd = fd;
   w->timeout_ms = (int)timeout_ms;
   w->max = max;
   napi_value promise, name;
@@ -685,19 +704,18 @@ static napi_value capture_read(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "rawnet.captureRead", NAPI_AUTO_LENGTH, &name);
   if (napi_create_async_work(env, NULL, name, read_execute, read_complete, w, &w->work) != napi_ok ||
       napi_queue_async_work(env, w->work) != napi_ok) {
+    end_read(fd);
     free(w->records);
     free(w);
     throw_errno(env, EAGAIN, "captureRead", "queue");
     return NULL;
   }
-  slot->busy = true;
   return promise;
 }
 
 // ---------------------------------------------------------------------------------------------
 
 static napi_value init(napi_env env, napi_value exports) {
-  init_captures();
   napi_property_descriptor props[] = {
       {"sendArp", NULL, send_arp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendNeighbourAdvert", NULL, send_neighbour_advert, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -40,6 +40,8 @@ interface RawAddress {
   readonly bits: number;
   readonly family: Family;
   readonly ifindex: number;
+  /** IPv4 only: the address label, which is the interface name unless an alias was given. */
+  readonly label: string | undefined;
   readonly tentative: boolean;
   readonly dadfailed: boolean;
   readonly secondary: boolean;
@@ -67,6 +69,7 @@ async function dumpAddresses(family: Family | undefined): Promise<RawAddress[]> 
       bits: m.data.prefixlen ?? 0,
       family: fam,
       ifindex: m.data.index ?? 0,
+      label: m.attrs.label,
       tentative: flags.tentative === true,
       dadfailed: flags.dadfailed === true,
       secondary: flags.secondary === true,
@@ -80,7 +83,7 @@ export async function listAddresses(opts: ListAddressOptions = {}): Promise<Addr
   const [raw, links] = await Promise.all([dumpAddresses(opts.family), listLinks()]);
   const names = new Map(links.map((l) => [l.index, l.name]));
   return raw
-    .map((a) => ({ ...a, iface: names.get(a.ifindex) ?? '' }))
+    .map(({ label: _label, ...a }) => ({ ...a, iface: names.get(a.ifindex) ?? '' }))
     .filter((a) => opts.iface === undefined || a.iface === opts.iface);
 }
 
@@ -98,8 +101,12 @@ export async function findAddress(
   const hits = (await dumpAddresses(family)).filter((a) => a.ip === want);
   if (hits.length === 0) return undefined;
   const named: AddressInfo[] = [];
-  for (const a of hits) {
-    const iface = (await findLinkByIndex(a.ifindex))?.name ?? '';
+  for (const { label, ...a } of hits) {
+    // An IPv4 address's label is its interface's name unless an alias (`eth1:0`) was set.
+    const iface =
+      label !== undefined && !label.includes(':')
+        ? label
+        : ((await findLinkByIndex(a.ifindex))?.name ?? '');
     if (iface === preferIface || hits.length === 1) return { ...a, iface };
     named.push({ ...a, iface });
   }
@@ -136,10 +143,16 @@ export async function addAddress(
 }
 
 /** Deletes IP/BITS from IFACE. Rejects with NetlinkError (EADDRNOTAVAIL when absent). */
-export async function deleteAddress(iface: string, ip: string, bits: number): Promise<void> {
+export async function deleteAddress(
+  iface: string,
+  ip: string,
+  bits: number,
+  /** The interface's index when the caller already knows it (saves a lookup). */
+  knownIndex?: number,
+): Promise<void> {
   const family = ipFamily(ip);
   if (family === undefined) throw new InvalidAddressError(ip);
-  const { index } = await getLink(iface);
+  const index = knownIndex ?? (await getLink(iface)).index;
   const local = ipToBuffer(ip);
   try {
     await nl((s) =>

@@ -43,7 +43,9 @@ export function ipToBuffer(ip: string): Buffer {
     tail.push((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!);
     text = text.slice(0, -v4[1]!.length) + '0';
   }
-  const [head = '', rest] = text.split('::') as [string, string | undefined];
+  const halves = text.split('::');
+  const head = halves[0] ?? '';
+  const rest = halves[1];
   const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((h) => parseInt(h, 16)));
   let groups = parse(head);
   if (rest !== undefined) {
@@ -121,7 +123,9 @@ export function prefixContains(network: string, bits: number, address: string): 
 
 /** Parses `ADDR[/BITS]`; BITS defaults to the full length. */
 export function parsePrefix(text: string): { ip: string; bits: number; family: Family } {
-  const [ip = '', bitsText] = text.split('/') as [string, string | undefined];
+  const parts = text.split('/');
+  const ip = parts[0] ?? '';
+  const bitsText = parts[1];
   const family = ipFamily(ip);
   if (family === undefined) throw new InvalidAddressError(text);
   const bits = bitsText === undefined ? maxBits(family) : Number(bitsText);

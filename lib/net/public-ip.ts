@@ -10,6 +10,8 @@ import { getLink, setLinkUp } from './links.js';
 export interface PublicIpOptions {
   readonly print: (line: string) => void;
   readonly signal?: AbortSignal;
+  /** The interface's index, when the caller has it already (one netlink request fewer). */
+  readonly ifindex?: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function deleteIpFromIface(
     await setProc(`sys/net/ipv4/conf/${iface}/promote_secondaries`, 1).catch(() => undefined);
   }
   try {
-    await deleteAddress(iface, ip, bits);
+    await deleteAddress(iface, ip, bits, opts.ifindex);
   } catch (err) {
     if (!(err instanceof NetlinkError)) throw err;
     opts.print(`RTNETLINK answers: ${strerror(err.errno)}`);
@@ -83,9 +85,9 @@ export async function deleteIpFromIface(
 export async function ipMaskbitsIface(
   ip: string,
   preferIface?: string,
-): Promise<{ bits: number; iface: string } | undefined> {
+): Promise<{ bits: number; iface: string; ifindex: number } | undefined> {
   const a = await findAddress(ip, preferIface);
-  return a === undefined ? undefined : { bits: a.bits, iface: a.iface };
+  return a === undefined ? undefined : { bits: a.bits, iface: a.iface, ifindex: a.ifindex };
 }
 
 /** CTDB's drop_ip: if ADDR[/BITS] is hosted, say so and remove it, ignoring failures. */
@@ -95,5 +97,8 @@ export async function dropIp(addr: string, print: (line: string) => void): Promi
   const where = await ipMaskbitsIface(ip);
   if (where === undefined) return;
   print(`Removing public address ${ip}/${where.bits} from device ${where.iface}`);
-  await deleteIpFromIface(where.iface, ip, where.bits, { print: () => undefined });
+  await deleteIpFromIface(where.iface, ip, where.bits, {
+    print: () => undefined,
+    ifindex: where.ifindex,
+  });
 }

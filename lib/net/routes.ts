@@ -1,6 +1,6 @@
 // Routes through rtnetlink, in any numbered table: add, delete, list, and flush a table
 // (netlink has no flush request, so a flush is a dump followed by deletes).
-import { FlagsNew } from 'netlink';
+import { FlagsNew, rt } from 'netlink';
 import { NetlinkError, toNetlinkError } from '../errors/index.js';
 import { afOf, AF_INET, bufferToIp, ipToBuffer, parsePrefix, type Family } from './ip.js';
 import { getLink, listLinks } from './links.js';
@@ -9,10 +9,10 @@ import { nl } from './rtnl.js';
 export const MAIN_TABLE = 254;
 
 /** RTPROT_BOOT: what `ip route add` marks routes with. */
-const PROTO_BOOT = 3;
-const SCOPE_UNIVERSE = 0;
-const SCOPE_LINK = 253;
-const TYPE_UNICAST = 1;
+const PROTO_BOOT = rt.RouteProtocol.BOOT;
+const SCOPE_UNIVERSE = rt.RouteScope.UNIVERSE;
+const SCOPE_LINK = rt.RouteScope.LINK;
+const TYPE_UNICAST = rt.RouteType.UNICAST;
 
 export interface RouteSpec {
   /** `NET/BITS`, or `default`. */
@@ -34,8 +34,10 @@ export interface RouteInfo {
   readonly iface: string | undefined;
   readonly table: number;
   readonly metric: number | undefined;
-  readonly type: number;
-  readonly protocol: number;
+  /** RTN_* route type (the package gives a name when it knows one). */
+  readonly type: rt.RouteType | keyof typeof rt.RouteType;
+  /** RTPROT_* origin: kernel, boot (`ip route add`), static, … */
+  readonly protocol: rt.RouteProtocol | keyof typeof rt.RouteProtocol | undefined;
 }
 
 function parseDestination(spec: RouteSpec): { ip: string; bits: number; family: Family } {
@@ -103,7 +105,7 @@ export async function replaceRoute(spec: RouteSpec): Promise<void> {
 export async function deleteRoute(spec: RouteSpec): Promise<void> {
   const { data, attrs } = await encode(spec);
   try {
-    await nl((s) => s.delRoute({ ...data, scope: 255 /* RT_SCOPE_NOWHERE: match any */ }, attrs));
+    await nl((s) => s.delRoute({ ...data, scope: rt.RouteScope.NOWHERE /* matches any scope */ }, attrs));
   } catch (err) {
     throw toNetlinkError(err, 'delete route', describe(spec));
   }
@@ -138,8 +140,8 @@ export async function listRoutes(
       iface: m.attrs.oif === undefined ? undefined : names.get(m.attrs.oif),
       table,
       metric: m.attrs.priority,
-      type: typeof m.data.type === 'number' ? m.data.type : TYPE_UNICAST,
-      protocol: typeof m.data.protocol === 'number' ? m.data.protocol : 0,
+      type: m.data.type ?? TYPE_UNICAST,
+      protocol: m.data.protocol,
     });
   }
   return out;

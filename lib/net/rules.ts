@@ -1,10 +1,10 @@
 // Policy routing rules through rtnetlink (`ip rule add/del/list`).
-import { FlagsNew } from 'netlink';
+import { FlagsNew, rt } from 'netlink';
 import { toNetlinkError } from '../errors/index.js';
 import { afOf, AF_INET, bufferToIp, ipToBuffer, parsePrefix, type Family } from './ip.js';
 import { nl } from './rtnl.js';
 
-const ACTION_TO_TABLE = 1;
+const ACTION_TO_TABLE = rt.RuleAction.toTbl;
 
 export interface RuleSpec {
   /** `from ADDR[/BITS]`. */

@@ -72,7 +72,7 @@ export function parseShellAssignments(
             break;
           }
           if (d === '\\' && pos + 1 < rest.length && '"\\$`'.includes(rest[pos + 1]!)) {
-            value += rest[pos + 1];
+            value += rest[pos + 1]!;
             pos += 2;
           } else if (d === '$') {
             const [text, used] = readExpansion(rest, pos, expand, fail);
@@ -87,13 +87,21 @@ export function parseShellAssignments(
         }
         if (!closed) fail(`unterminated double quote in value of ${name}`);
       } else if (c === '\\' && pos + 1 < rest.length) {
-        value += rest[pos + 1];
+        value += rest[pos + 1]!;
         pos += 2;
       } else if (c === '$') {
         const [text, used] = readExpansion(rest, pos, expand, fail);
         value += text;
         pos += used;
-      } else if (c === '`' || c === '(' || c === ')' || c === '|' || c === '&' || c === '<' || c === '>') {
+      } else if (
+        c === '`' ||
+        c === '(' ||
+        c === ')' ||
+        c === '|' ||
+        c === '&' ||
+        c === '<' ||
+        c === '>'
+      ) {
         fail(`unsupported shell syntax '${c}' in value of ${name}`);
       } else {
         value += c;

@@ -74,7 +74,11 @@ export function parseGlobalOptions(argv: readonly string[], env: NodeJS.ProcessE
   let debugLevel = 'ERROR';
   const words: string[] = [];
 
-  const apply = (spec: OptionSpec, token: string, value: string | undefined): ParseResult | undefined => {
+  const apply = (
+    spec: OptionSpec,
+    token: string,
+    value: string | undefined,
+  ): ParseResult | undefined => {
     switch (spec.kind) {
       case 'help':
         return { kind: 'help' };

@@ -20,7 +20,13 @@ import { CtdbClient } from '../client/client.js';
 import { ClientError, ConnectError } from '../client/errors.js';
 import { ctdbdSocketPath } from '../client/socket-path.js';
 import { commandUsage, commandHelp } from './format/usage.js';
-import { flagsText, nodemapHuman, nodemapMachine, addrText, type NodeRow } from './format/nodemap.js';
+import {
+  flagsText,
+  nodemapHuman,
+  nodemapMachine,
+  addrText,
+  type NodeRow,
+} from './format/nodemap.js';
 import { nodesFilePath, readNodesFile, type NodesFileEntry } from './format/nodes-file.js';
 import { smbStrtoul32 } from './format/numbers.js';
 import { ctime, span } from './format/time.js';
@@ -271,7 +277,11 @@ class ToolSession {
 }
 
 /** Resolves `-n` as the real tool does; returns the target PNN or ends the command. */
-async function openSession(ctx: CommandContext, name: string, remote: boolean): Promise<ToolSession> {
+async function openSession(
+  ctx: CommandContext,
+  name: string,
+  remote: boolean,
+): Promise<ToolSession> {
   const path = ctdbdSocketPath(ctx.env);
   let client: CtdbClient;
   try {
@@ -591,7 +601,9 @@ const getcapabilities = daemonCommand('getcapabilities', true, async (s, args) =
   const lmaster = (caps & Capability.LMASTER) !== 0;
   if (s.ctx.options.machine) {
     const sep = s.ctx.options.separator;
-    s.out(`${sep}LEADER${sep}LMASTER${sep}\n${sep}${leader ? 1 : 0}${sep}${lmaster ? 1 : 0}${sep}\n`);
+    s.out(
+      `${sep}LEADER${sep}LMASTER${sep}\n${sep}${leader ? 1 : 0}${sep}${lmaster ? 1 : 0}${sep}\n`,
+    );
   } else {
     s.out(`LEADER: ${leader ? 'YES' : 'NO'}\nLMASTER: ${lmaster ? 'YES' : 'NO'}\n`);
   }

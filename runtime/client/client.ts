@@ -58,7 +58,12 @@ export class CtdbClient {
     const conn = await CtdbConnection.open(path, opts);
     const client = new CtdbClient(conn, opts);
     try {
-      conn.pnn = await client.statusOf(Control.GET_PNN, DestNode.CURRENT_NODE, undefined, 0);
+      conn.pnn = await client.statusOf(
+        Control.GET_PNN,
+        DestNode.CURRENT_NODE,
+        undefined,
+        Number.POSITIVE_INFINITY,
+      );
     } catch (err) {
       conn.close();
       throw err;
@@ -128,12 +133,7 @@ export class CtdbClient {
     data?: Uint8Array,
     timeoutMs?: number,
   ): Promise<number> {
-    const r = await this.raw(
-      opcode,
-      destnode,
-      data,
-      timeoutMs === undefined ? {} : { timeoutMs },
-    );
+    const r = await this.raw(opcode, destnode, data, timeoutMs === undefined ? {} : { timeoutMs });
     if (r.status < 0) throw new ControlStatusError(opcode, destnode, r.status, r.errorMessage);
     return r.status;
   }
@@ -147,24 +147,28 @@ export class CtdbClient {
     // REGISTER_SRVID carries the port in the control's srvid field, not in data.
     let r: ReplyControl;
     try {
-      r = await this.raw(Control.REGISTER_SRVID, DestNode.CURRENT_NODE, undefined, { srvid });
+      r = await this.raw(Control.REGISTER_SRVID, this.pnn, undefined, {
+        srvid,
+        timeoutMs: Number.POSITIVE_INFINITY,
+      });
     } catch (err) {
       this.connection.removeHandler(srvid, handler);
       throw err;
     }
     if (r.status !== 0) {
       this.connection.removeHandler(srvid, handler);
-      throw new ControlStatusError(Control.REGISTER_SRVID, DestNode.CURRENT_NODE, r.status, r.errorMessage);
+      throw new ControlStatusError(Control.REGISTER_SRVID, this.pnn, r.status, r.errorMessage);
     }
   }
 
   async removeMessageHandler(srvid: bigint, handler: MessageHandler): Promise<void> {
     this.connection.removeHandler(srvid, handler);
-    const r = await this.raw(Control.DEREGISTER_SRVID, DestNode.CURRENT_NODE, undefined, {
+    const r = await this.raw(Control.DEREGISTER_SRVID, this.pnn, undefined, {
       srvid,
+      timeoutMs: Number.POSITIVE_INFINITY,
     });
     if (r.status !== 0) {
-      throw new ControlStatusError(Control.DEREGISTER_SRVID, DestNode.CURRENT_NODE, r.status, r.errorMessage);
+      throw new ControlStatusError(Control.DEREGISTER_SRVID, this.pnn, r.status, r.errorMessage);
     }
   }
 
@@ -277,4 +281,3 @@ export class CtdbClient {
     return this.call(Control.GET_ALL_TUNABLES, destnode, undefined, tunableListPayload);
   }
 }
-

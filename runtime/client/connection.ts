@@ -13,12 +13,7 @@ import {
   encodeReqMessage,
   type ReplyControl,
 } from '../protocol/packets.js';
-import {
-  ConnectError,
-  ControlTransportError,
-  DisconnectedError,
-  Errno,
-} from './errors.js';
+import { ConnectError, ControlTransportError, DisconnectedError, Errno } from './errors.js';
 
 export type MessageHandler = (data: Uint8Array, srvid: bigint) => void;
 
@@ -29,7 +24,7 @@ export interface ControlRequest {
   readonly data?: Uint8Array;
   readonly srvid?: bigint;
   readonly flags?: number;
-  /** Give up after this long (ms); 0 or undefined = wait forever. */
+  /** Give up after this long (ms); 0 = already expired; undefined or Infinity = no deadline. */
   readonly timeoutMs?: number;
 }
 
@@ -131,12 +126,12 @@ export class CtdbConnection {
         reject,
         timer: undefined,
       };
-      if (req.timeoutMs !== undefined && req.timeoutMs > 0) {
+      if (req.timeoutMs !== undefined && req.timeoutMs > 0 && Number.isFinite(req.timeoutMs)) {
         p.timer = setTimeout(() => {
           this.pending.delete(reqid);
           reject(new ControlTransportError(req.opcode, req.destnode, Errno.ETIMEDOUT));
         }, req.timeoutMs);
-      } else if (req.timeoutMs === 0) {
+      } else if (req.timeoutMs !== undefined && req.timeoutMs <= 0) {
         // CTDB's tool treats a zero time limit as already expired.
         setImmediate(() => {
           if (this.pending.delete(reqid)) {
@@ -152,9 +147,7 @@ export class CtdbConnection {
   /** Sends a REQ_MESSAGE to `destnode` (a PNN or a broadcast destination). */
   sendMessage(destnode: number, srvid: bigint, data: Uint8Array = new Uint8Array(0)): void {
     if (this.closed) throw new DisconnectedError();
-    this.socket.write(
-      encodeReqMessage({ destnode, srcnode: this.pnn, reqid: 0, srvid, data }),
-    );
+    this.socket.write(encodeReqMessage({ destnode, srcnode: this.pnn, reqid: 0, srvid, data }));
   }
 
   /** Adds a local handler for messages on `srvid` (Srvid.ALL receives every message). */
@@ -239,4 +232,3 @@ function errnoOf(err: NodeJS.ErrnoException): number {
       return typeof err.errno === 'number' ? Math.abs(err.errno) : Errno.EIO;
   }
 }
-

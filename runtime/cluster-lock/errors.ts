@@ -60,7 +60,10 @@ export class NativeAddonError extends ClusterLockError {
     readonly path: string,
     options?: ErrorOptions,
   ) {
-    super(`cannot load the fcntl_lock addon from ${path} (build it with npx node-gyp rebuild)`, options);
+    super(
+      `cannot load the fcntl_lock addon from ${path} (build it with npx node-gyp rebuild)`,
+      options,
+    );
   }
 }
 

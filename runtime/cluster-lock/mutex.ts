@@ -13,13 +13,7 @@ import { EventEmitter } from 'node:events';
 import { MutexStatus, parseStatusByte } from './status.js';
 
 export type ClusterMutexState =
-  | 'pending'
-  | 'held'
-  | 'contended'
-  | 'timed-out'
-  | 'failed'
-  | 'lost'
-  | 'released';
+  'pending' | 'held' | 'contended' | 'timed-out' | 'failed' | 'lost' | 'released';
 
 export interface TakeResult {
   status: MutexStatus;
@@ -79,28 +73,30 @@ export class ClusterMutex extends EventEmitter {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    const onStderr =
-      options.onStderr ?? ((line: string) => void process.stderr.write(`${line}\n`));
+    const onStderr = options.onStderr ?? ((line: string) => void process.stderr.write(`${line}\n`));
     let errBuf = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
       errBuf += d;
       const lines = errBuf.split('\n');
       errBuf = lines.pop() ?? '';
       for (const l of lines) onStderr(l);
     });
-    child.stderr!.on('end', () => {
+    child.stderr.on('end', () => {
       if (errBuf !== '') onStderr(errBuf);
       errBuf = '';
     });
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (this.innerState !== 'pending') return; // later output is ignored
       const status = parseStatusByte(chunk[0]);
       this.onStatus(status);
     });
-    child.stdout!.on('end', () => this.onEof('helper closed its output'));
+    child.stdout.on('end', () => this.onEof('helper closed its output'));
     child.on('error', (err) => {
       if (this.innerState === 'pending')
-        this.finish('failed', { status: MutexStatus.Error, detail: `cannot run ${cmd}: ${err.message}` });
+        this.finish('failed', {
+          status: MutexStatus.Error,
+          detail: `cannot run ${cmd}: ${err.message}`,
+        });
     });
     child.on('exit', () => this.onEof('helper exited'));
     if (options.timeoutMs > 0) {
@@ -133,7 +129,10 @@ export class ClusterMutex extends EventEmitter {
 
   private onEof(reason: LossReason): void {
     if (this.innerState === 'pending') {
-      this.finish('failed', { status: MutexStatus.Error, detail: 'the helper ended without a status' });
+      this.finish('failed', {
+        status: MutexStatus.Error,
+        detail: 'the helper ended without a status',
+      });
     } else if (this.innerState === 'held') {
       this.innerState = 'lost';
       this.emit('lost', reason);

@@ -8,7 +8,11 @@ import { MutexStatus } from './status.js';
 export const RECMODE_CHECK_TIMEOUT_MS = 5000;
 
 export type RecmodeLockCheck =
-  | { ok: true; status: typeof MutexStatus.Contended | typeof MutexStatus.Timeout; latencyMs: number }
+  | {
+      ok: true;
+      status: typeof MutexStatus.Contended | typeof MutexStatus.Timeout;
+      latencyMs: number;
+    }
   | { ok: false; status: typeof MutexStatus.Held | typeof MutexStatus.Error; error: string };
 
 export async function checkLockDuringRecovery(

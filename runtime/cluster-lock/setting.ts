@@ -8,8 +8,7 @@ import { ClusterLockSettingError } from './errors.js';
 import { packageRoot } from './native.js';
 
 export type ClusterLockSetting =
-  | { kind: 'file'; file: string }
-  | { kind: 'command'; argv: readonly string[] };
+  { kind: 'file'; file: string } | { kind: 'command'; argv: readonly string[] };
 
 export function parseClusterLockSetting(value: string): ClusterLockSetting {
   if (value.startsWith('!')) {

@@ -31,7 +31,10 @@ export interface RunOptions {
 }
 
 export class EventdClient {
-  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: Reply) => void; reject: (e: Error) => void }
+  >();
   private nextReqid = 1;
   private readonly framer = new PacketFramer();
 
@@ -65,7 +68,9 @@ export class EventdClient {
     return new Promise((resolve, reject) => {
       const sock = connect(path);
       sock.once('connect', () => resolve(new EventdClient(sock)));
-      sock.once('error', (err) => reject(new EventdConnectionError(`socket connect failed - ${path}: ${err.message}`)));
+      sock.once('error', (err) =>
+        reject(new EventdConnectionError(`socket connect failed - ${path}: ${err.message}`)),
+      );
     });
   }
 
@@ -109,7 +114,9 @@ export class EventdClient {
   /** The last completed run of `event`: result 0 with the script list, ENOENT or EINVAL. */
   async status(component: string, event: string): Promise<{ result: number; status?: StatusBody }> {
     const reply = await this.send({ cmd: Cmd.STATUS, component, event });
-    return reply.status === undefined ? { result: reply.result } : { result: reply.result, status: reply.status };
+    return reply.status === undefined
+      ? { result: reply.result }
+      : { result: reply.result, status: reply.status };
   }
 
   /** Enables/disables a local script by chmod (the daemon's SCRIPT command). */

@@ -134,9 +134,15 @@ export class Component {
     while (i < scripts.length && !stop && !job.cancelled) {
       const script = scripts[i]!;
       const begin = Date.now();
-      const plan = planScript(script.name, script.path);
+      const plan = planScript(script);
       if (plan.kind === 'settled') {
-        stop = !record({ name: script.name, begin, end: Date.now(), result: plan.result, output: null });
+        stop = !record({
+          name: script.name,
+          begin,
+          end: Date.now(),
+          result: plan.result,
+          output: null,
+        });
         i++;
         continue;
       }
@@ -156,7 +162,10 @@ export class Component {
           this.deps.runners,
         );
         if (job.cancelled) break;
-        stop = !record({ name: script.name, begin, end: Date.now(), result: r.result, output: r.output }, r.hungPid);
+        stop = !record(
+          { name: script.name, begin, end: Date.now(), result: r.result, output: r.output },
+          r.hungPid,
+        );
         i++;
         continue;
       }
@@ -165,7 +174,7 @@ export class Component {
         { script, plan },
       ];
       for (let j = i + 1; j < scripts.length; j++) {
-        const next = planScript(scripts[j]!.name, scripts[j]!.path);
+        const next = planScript(scripts[j]!);
         if (next.kind !== 'ts') break;
         batch.push({ script: scripts[j]!, plan: next });
       }
@@ -181,7 +190,13 @@ export class Component {
       });
       if (job.cancelled) break;
       for (const [k, o] of outcomes.entries()) {
-        stop = !record({ name: batch[k]!.script.name, begin: o.begin, end: o.end, result: o.result, output: o.output });
+        stop = !record({
+          name: batch[k]!.script.name,
+          begin: o.begin,
+          end: o.end,
+          result: o.result,
+          output: o.output,
+        });
         if (stop) break;
       }
       // A timeout ends the batch early; later scripts (RUN_ALL) continue past the deadline.

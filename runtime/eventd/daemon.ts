@@ -46,7 +46,10 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
   pool.warm();
   const forks = env.CTDB_TS_EVENTD_NO_FORK_SERVER === undefined ? new ForkServer(env) : undefined;
   const server = new EventdServer(paths, {
-    runners: forks === undefined ? { outputDir: paths.runDir, pool } : { outputDir: paths.runDir, pool, forks },
+    runners:
+      forks === undefined
+        ? { outputDir: paths.runDir, pool }
+        : { outputDir: paths.runDir, pool, forks },
     log,
     debugger: new HungScriptDebugger(config.debugScript, log),
     env,
@@ -70,6 +73,8 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
     clearTimeout(parentTimer);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHup);
+    process.off('SIGUSR1', onUsr1);
     server.close();
     pool.close();
     forks?.close();
@@ -82,6 +87,20 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
   const onSignal = (sig: NodeJS.Signals): void => stop(`received ${sig}`);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP (reopen logs) and SIGUSR1 (reload config) must not end the daemon. Our logs are
+  // written synchronously to a descriptor or reopened per line, and the only setting that
+  // matters (the debug script) is, as in CTDB, read once at startup; a reload only checks it.
+  const onHup = (): void => log.notice('Reopening logs (nothing to do)');
+  const onUsr1 = (): void => {
+    try {
+      readEventdConfig(paths.etcDir);
+      log.notice('Configuration reloaded');
+    } catch (err) {
+      log.warning(`Failed to reload configuration: ${(err as Error).message}`);
+    }
+  };
+  process.on('SIGHUP', onHup);
+  process.on('SIGUSR1', onUsr1);
 
   if (opts.parentPid !== undefined) {
     const parent = opts.parentPid;

@@ -11,6 +11,16 @@ export interface DiscoveredScript {
   readonly name: string;
   readonly path: string;
   readonly enabled: boolean;
+  /** What stat() said (following links), or the errno it failed with (positive). */
+  readonly stat: ScriptStat | { readonly errno: number };
+}
+
+export interface ScriptStat {
+  readonly mode: number;
+  readonly isFile: boolean;
+  readonly mtimeMs: number;
+  readonly ino: number;
+  readonly dev: number;
 }
 
 const SCRIPT_NAME = /^[0-9][0-9]\..*\.script$/s;
@@ -39,12 +49,15 @@ export function discoverScripts(dir: string): DiscoveredScript[] {
   const files = readdirSync(dir).filter(isScriptFileName).sort(compareBytes);
   return files.map((file) => {
     const path = join(dir, file);
-    let enabled = false;
+    let st: DiscoveredScript['stat'];
     try {
-      enabled = ownerExecutable(statSync(path).mode);
-    } catch {
-      // dangling link or unreadable: disabled
+      const s = statSync(path);
+      st = { mode: s.mode, isFile: s.isFile(), mtimeMs: s.mtimeMs, ino: s.ino, dev: s.dev };
+    } catch (err) {
+      // dangling link or unreadable: disabled, and reported when it is run
+      st = { errno: -((err as NodeJS.ErrnoException).errno ?? -2) };
     }
-    return { name: file.slice(0, -'.script'.length), path, enabled };
+    const enabled = 'mode' in st && ownerExecutable(st.mode);
+    return { name: file.slice(0, -'.script'.length), path, enabled, stat: st };
   });
 }

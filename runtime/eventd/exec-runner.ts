@@ -62,10 +62,19 @@ interface Started {
 }
 
 /** Starts the script through the fork server, or with Node's spawn when it is not there. */
-async function start(req: ExecRequest, out: OutputFile, forks: ForkServer | undefined): Promise<Started> {
+async function start(
+  req: ExecRequest,
+  out: OutputFile,
+  forks: ForkServer | undefined,
+): Promise<Started> {
   if (forks?.available === true) {
     try {
-      const f = await forks.start(req.path, req.name, req.argv, `/proc/${process.pid}/fd/${out.fd}`);
+      const f = await forks.start(
+        req.path,
+        req.name,
+        req.argv,
+        `/proc/${process.pid}/fd/${out.fd}`,
+      );
       const exited = f.exit.then(({ code, signal }) =>
         decodeExit(code, signal === null ? null : String(signal)),
       );

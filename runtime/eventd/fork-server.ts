@@ -62,14 +62,20 @@ export class ForkServer {
   private dead = false;
   private nextId = 1;
   private buf = '';
-  private readonly starting = new Map<number, { resolve: (pid: number) => void; reject: (e: Error) => void }>();
+  private readonly starting = new Map<
+    number,
+    { resolve: (pid: number) => void; reject: (e: Error) => void }
+  >();
   private readonly exits = new Map<number, ExitWaiter>();
   /** Exits reported before their waiter registered (a very fast script). */
   private readonly early = new Map<number, number>();
 
   constructor(env: NodeJS.ProcessEnv) {
     try {
-      const proc = spawn('perl', ['-e', PERL, String(process.pid)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const proc = spawn('perl', ['-e', PERL, String(process.pid)], {
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       proc.on('error', () => this.fail());
       proc.on('exit', () => this.fail());
       proc.stdin.on('error', () => this.fail());
@@ -127,11 +133,17 @@ export class ForkServer {
   }
 
   /** Starts `path` with argv[0] = `argv0` and output to `outPath`; resolves once forked. */
-  async start(path: string, argv0: string, args: readonly string[], outPath: string): Promise<Forked> {
+  async start(
+    path: string,
+    argv0: string,
+    args: readonly string[],
+    outPath: string,
+  ): Promise<Forked> {
     if (!this.available) throw new Error('fork server not available');
     const id = this.nextId++;
     const fields = [String(id), path, argv0, outPath, ...args];
-    if (fields.some((f) => f.includes('\0') || f === '')) throw new Error('field not representable');
+    if (fields.some((f) => f.includes('\0') || f === ''))
+      throw new Error('field not representable');
     const pid = await new Promise<number>((resolve, reject) => {
       this.starting.set(id, { resolve, reject });
       this.proc!.stdin.write(`${fields.join('\0')}\0\0`);

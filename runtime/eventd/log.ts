@@ -21,7 +21,11 @@ const PINO_LEVEL: Readonly<Record<string, string>> = {
 
 export function createEventdLog(level = 'NOTICE', dest: number | string = 2): EventdLog {
   const logger: Logger = pino(
-    { name: 'ctdb-eventd', level: PINO_LEVEL[level.toUpperCase()] ?? 'info', base: { pid: process.pid } },
+    {
+      name: 'ctdb-eventd',
+      level: PINO_LEVEL[level.toUpperCase()] ?? 'info',
+      base: { pid: process.pid },
+    },
     pino.destination({ dest, sync: true }),
   );
   return {

@@ -14,7 +14,11 @@ export class OutputFile {
 
   constructor(dir: string) {
     const path = join(dir, `.eventd-output-${process.pid}-${counter++}`);
-    this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_TRUNC, 0o600);
+    this.fd = openSync(
+      path,
+      constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_TRUNC,
+      0o600,
+    );
     unlinkSync(path);
   }
 

@@ -145,10 +145,10 @@ export function disableScript(etcDir: string, component: string, script: string)
 }
 
 /** `script list`: shipped scripts flagged by their link, then local scripts by their mode. */
-export async function listScripts(
+export function listScripts(
   etcDir: string,
   dataDir: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): { code: number; stdout: string; stderr: string } {
   let realData: string;
   try {
     realData = realpathSync(dataDir);
@@ -161,7 +161,7 @@ export async function listScripts(
       stderr: `Command script list finished with result=${Errno.ENOENT}\n`,
     };
   }
-  let data: { name: string; path: string }[] = [];
+  let data: { name: string; path: string }[];
   try {
     data = readdirSync(realData)
       .filter((f) => isScriptFileName(f) || /^[0-9][0-9]\..*\.ts$/s.test(f))

@@ -1,11 +1,11 @@
 // Decides how each discovered script runs: CTDB's checks first (stat, owner-execute), then a
 // TypeScript eventscript (recognised by its shebang) goes to the in-process worker pool and
 // anything else is exec'd.
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { hasEventScriptShebang } from '../../lib/eventscript/shebang.js';
 import { Errno } from './errno.js';
 import { execErrno, runExecScript } from './exec-runner.js';
-import { ownerExecutable } from './discovery.js';
+import { ownerExecutable, type DiscoveredScript } from './discovery.js';
 import type { TsPool } from './ts-pool.js';
 import type { ForkServer } from './fork-server.js';
 import type { TsItem } from './ts-messages.js';
@@ -25,25 +25,43 @@ export type ScriptPlan =
   | { readonly kind: 'ts'; readonly item: TsItem }
   | { readonly kind: 'exec' };
 
-export function planScript(name: string, path: string): ScriptPlan {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (err) {
-    return { kind: 'settled', result: execErrno(-((err as NodeJS.ErrnoException).errno ?? -Errno.ENOENT)) };
-  }
+/** Shebang/realpath answers per file version, so an unchanged script is not re-read each run. */
+const tsCache = new Map<string, { key: string; realPath: string | undefined }>();
+
+/**
+ * How `script` runs, from the stat taken when the folder was read: a stat error or missing
+ * owner-execute bit settles it (CANNOT RUN / DISABLED); a file starting with the eventscript
+ * shebang runs in-process; anything else is exec'd.
+ */
+export function planScript(script: DiscoveredScript): ScriptPlan {
+  const st = script.stat;
+  if ('errno' in st) return { kind: 'settled', result: execErrno(st.errno) };
   if (!ownerExecutable(st.mode)) return { kind: 'settled', result: -Errno.ENOEXEC };
-  if (st.isFile() && hasEventScriptShebang(path)) {
-    try {
-      return {
-        kind: 'ts',
-        item: { scriptPath: path, realPath: realpathSync(path), version: st.mtimeMs, scriptName: name },
-      };
-    } catch {
-      return { kind: 'exec' };
+  if (!st.isFile) return { kind: 'exec' };
+  const key = `${st.dev}:${st.ino}:${st.mtimeMs}`;
+  let hit = tsCache.get(script.path);
+  if (hit?.key !== key) {
+    let realPath: string | undefined;
+    if (hasEventScriptShebang(script.path)) {
+      try {
+        realPath = realpathSync.native(script.path);
+      } catch {
+        realPath = undefined;
+      }
     }
+    hit = { key, realPath };
+    tsCache.set(script.path, hit);
   }
-  return { kind: 'exec' };
+  if (hit.realPath === undefined) return { kind: 'exec' };
+  return {
+    kind: 'ts',
+    item: {
+      scriptPath: script.path,
+      realPath: hit.realPath,
+      version: st.mtimeMs,
+      scriptName: script.name,
+    },
+  };
 }
 
 export interface ExecScriptRequest {

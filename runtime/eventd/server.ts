@@ -140,6 +140,9 @@ export class EventdServer {
     const c = this.component(name);
     if (typeof c === 'number') return { cmd: req.cmd, result: Errno.ENOENT };
     const r = chmodScript(c.dir, req.script ?? '', req.enable);
-    return { cmd: req.cmd, result: r === 0 || r === Errno.ENOENT || r === Errno.EINVAL ? r : Errno.EPROTO };
+    return {
+      cmd: req.cmd,
+      result: r === 0 || r === Errno.ENOENT || r === Errno.EINVAL ? r : Errno.EPROTO,
+    };
   }
 }

@@ -16,7 +16,10 @@ export interface ToolIo {
 const LEVELS = ['ERROR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'];
 
 /** Splits options (anywhere on the line, as popt does) from words. Returns an exit code on error. */
-function parseOptions(argv: readonly string[], io: ToolIo): { words: string[]; level: number } | number {
+function parseOptions(
+  argv: readonly string[],
+  io: ToolIo,
+): { words: string[]; level: number } | number {
   const words: string[] = [];
   let level = 0;
   const setLevel = (v: string): void => {
@@ -113,7 +116,8 @@ export async function eventTool(
     else if (result === Errno.ETIMEDOUT) io.out(`Event ${event} in ${component} timed out\n`);
     else if (result === Errno.ECANCELED) io.out(`Event ${event} in ${component} got cancelled\n`);
     else if (result === Errno.ENOEXEC) io.out(`Event ${event} in ${component} failed\n`);
-    else if (result !== 0) io.out(`Failed to run event ${event} in ${component}, result=${result}\n`);
+    else if (result !== 0)
+      io.out(`Failed to run event ${event} in ${component}, result=${result}\n`);
     return Math.abs(result);
   }
 
@@ -138,7 +142,8 @@ export async function eventTool(
     notice(`Command status finished with result=${reply.result}`);
     if (reply.result !== 0 || reply.status === undefined) {
       if (reply.result === Errno.ENOENT) io.out(`Event dir for ${component} does not exist\n`);
-      else if (reply.result === Errno.EINVAL) io.out(`Event ${event} has never run in ${component}\n`);
+      else if (reply.result === Errno.EINVAL)
+        io.out(`Event ${event} has never run in ${component}\n`);
       else io.out(`Unknown error (${reply.result}) for event ${event} in ${component}\n`);
       return reply.result;
     }
@@ -152,7 +157,7 @@ export async function eventTool(
       return 1;
     }
     const c = rest[0]!;
-    const r = await listScripts(componentEtcDir(paths, c), componentDataDir(paths, c));
+    const r = listScripts(componentEtcDir(paths, c), componentDataDir(paths, c));
     io.out(r.stdout);
     io.err(r.stderr);
     if (r.code === 0) notice('Command script list finished with result=0');

@@ -153,7 +153,8 @@ export class TsPool {
       partial = final ? '' : (lines.pop() ?? '');
       for (const l of lines) if (l.length > 0) req.onLine(current, l);
     };
-    type End = { kind: 'finished' } | { kind: 'timeout' | 'cancel' } | { kind: 'fail'; message: string };
+    type End =
+      { kind: 'finished' } | { kind: 'timeout' | 'cancel' } | { kind: 'fail'; message: string };
     let timer: NodeJS.Timeout | undefined;
     let onCancel: (() => void) | undefined;
     const end = await new Promise<End>((resolve) => {
@@ -165,7 +166,12 @@ export class TsPool {
             flushLines(false);
           } else if (msg.type === 'done' && msg.id === id) {
             flushLines(true);
-            outcomes.push({ result: msg.status, output: text(output), begin: msg.begin, end: msg.end });
+            outcomes.push({
+              result: msg.status,
+              output: text(output),
+              begin: msg.begin,
+              end: msg.end,
+            });
             output = '';
             current = msg.index + 1;
             currentBegin = msg.end;
@@ -175,7 +181,10 @@ export class TsPool {
         },
         (err) => resolve({ kind: 'fail', message: err.message }),
       );
-      timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(0, req.deadline - Date.now()));
+      timer = setTimeout(
+        () => resolve({ kind: 'timeout' }),
+        Math.max(0, req.deadline - Date.now()),
+      );
       onCancel = () => resolve({ kind: 'cancel' });
       if (req.cancel.aborted) onCancel();
       else req.cancel.addEventListener('abort', onCancel, { once: true });
@@ -208,7 +217,12 @@ export class TsPool {
     if (end.kind === 'fail') {
       this.discard(w);
       if (current < req.items.length)
-        outcomes.push({ result: 1, output: text(`${output}${end.message}\n`), begin: currentBegin, end: now });
+        outcomes.push({
+          result: 1,
+          output: text(`${output}${end.message}\n`),
+          begin: currentBegin,
+          end: now,
+        });
       return outcomes;
     }
     // Deadline or cancellation: ask the hook to stop, then stop it regardless.

@@ -40,6 +40,7 @@ class FakeClamd {
   constructor(readonly path: string) {}
 
   async start(): Promise<void> {
+    if (this.server !== undefined) return; // already listening
     rmSync(this.path, { force: true });
     this.server = createServer((s) => {
       this.sockets.add(s);
@@ -140,5 +141,18 @@ describe('31.clamd', () => {
     const e = { ...env };
     delete e.CTDB_CLAMD_SOCKET;
     assert.deepEqual(await ours(e), await reference(e));
+  });
+
+  test('startup stops then starts the service; a failed start fails with its status', {
+    skip:
+      existsSync(REFERENCE) && existsSync('/etc/ctdb/functions') && !existsSync('/etc/init.d/clamav-daemon')
+        ? false
+        : 'needs Debian ctdb, and no real ClamAV service to disturb',
+  }, async () => {
+    // No clamav service here, so `service clamav start` fails: both scripts pass that on.
+    const theirs = await run(REFERENCE, ['startup'], env);
+    const mine = await run(process.execPath, ['--import', TSX, LAUNCHER, SCRIPT, 'startup'], env);
+    assert.notEqual(theirs.code, 0);
+    assert.deepEqual(mine, theirs);
   });
 });

@@ -2,7 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HelperConfigError, HelperUsageError } from '../../runtime/cluster-lock/errors.js';
-import { ETCD_DEFAULTS, etcdEndpoints, parseEtcdConfig } from '../../runtime/cluster-lock/helpers/etcd-config.js';
+import {
+  ETCD_DEFAULTS,
+  etcdEndpoints,
+  parseEtcdConfig,
+} from '../../runtime/cluster-lock/helpers/etcd-config.js';
 import { lockKey, parseEtcdHelperArgs } from '../../runtime/cluster-lock/helpers/etcd-helper.js';
 
 test('defaults follow ctdb-etcd(7); the man page example with comments parses', () => {
@@ -22,12 +26,15 @@ test('lock_refresh (what the old helper read) and refresh are the same key', () 
 });
 
 test('hosts, host, port and protocol make the endpoints', () => {
-  assert.deepEqual(etcdEndpoints(parseEtcdConfig('hosts = 10.0.0.1, 10.0.0.2:2400, https://e3:2379\nport=2390', 'f')), [
-    'http://10.0.0.1:2390',
-    'http://10.0.0.2:2400',
-    'https://e3:2379',
+  assert.deepEqual(
+    etcdEndpoints(
+      parseEtcdConfig('hosts = 10.0.0.1, 10.0.0.2:2400, https://e3:2379\nport=2390', 'f'),
+    ),
+    ['http://10.0.0.1:2390', 'http://10.0.0.2:2400', 'https://e3:2379'],
+  );
+  assert.deepEqual(etcdEndpoints(parseEtcdConfig('host = fd00::1\nprotocol = https', 'f')), [
+    'https://[fd00::1]:2379',
   ]);
-  assert.deepEqual(etcdEndpoints(parseEtcdConfig('host = fd00::1\nprotocol = https', 'f')), ['https://[fd00::1]:2379']);
 });
 
 test('bad lines name the file and line', () => {
@@ -37,14 +44,20 @@ test('bad lines name the file and line', () => {
     ['colour = blue\n', /^\/etc\/ctdb\/etcd:1: unknown key 'colour'/],
     ['port = 99999', /:1: port: 99999 is out of range/],
     ['protocol = ftp', /:1: protocol: must be http or https/],
-    ['lock_ttl = 2\nrefresh = 2', /^\/etc\/ctdb\/etcd: refresh \(2\) must be shorter than lock_ttl \(2\)/],
+    [
+      'lock_ttl = 2\nrefresh = 2',
+      /^\/etc\/ctdb\/etcd: refresh \(2\) must be shorter than lock_ttl \(2\)/,
+    ],
   ];
   for (const [text, re] of cases) {
-    assert.throws(() => parseEtcdConfig(text, '/etc/ctdb/etcd'), (err: unknown) => {
-      assert.ok(err instanceof HelperConfigError);
-      assert.match(err.message, re);
-      return true;
-    });
+    assert.throws(
+      () => parseEtcdConfig(text, '/etc/ctdb/etcd'),
+      (err: unknown) => {
+        assert.ok(err instanceof HelperConfigError);
+        assert.match(err.message, re);
+        return true;
+      },
+    );
   }
 });
 

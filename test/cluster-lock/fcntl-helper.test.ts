@@ -1,7 +1,16 @@
 // ctdb_mutex_fcntl_helper against real files and real processes, driven through the
 // parent-side client (fixtures/hold.ts stands in for ctdbd).
 import assert from 'node:assert/strict';
-import { closeSync, constants, mkdtempSync, openSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -74,7 +83,9 @@ describe('ctdb_mutex_fcntl_helper', { timeout: 180_000 }, () => {
     assert.equal((await heldStatus(a)).status, '0');
     a.kill('SIGKILL');
     const ms = await timeUntil(() => lockFree(file), 5000, 'release after the parent died');
-    console.log(`fcntl: released ${ms.toFixed(1)} ms after kill -9 of the parent (CTDB polls every 5000 ms)`);
+    console.log(
+      `fcntl: released ${ms.toFixed(1)} ms after kill -9 of the parent (CTDB polls every 5000 ms)`,
+    );
     assert.ok(ms < 1000, `took ${ms} ms`);
   });
 

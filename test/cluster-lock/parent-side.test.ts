@@ -25,11 +25,16 @@ describe('cluster lock setting', () => {
     const argv = helperArgv(s, {});
     assert.equal(argv.at(-1), '/clusterfs/.ctdb/reclock');
     assert.match(argv.at(-2) ?? '', /ctdb_mutex_fcntl_helper\.(ts|js)$/);
-    assert.deepEqual(helperArgv(s, { CTDB_CLUSTER_MUTEX_HELPER: '/opt/h' }), ['/opt/h', '/clusterfs/.ctdb/reclock']);
+    assert.deepEqual(helperArgv(s, { CTDB_CLUSTER_MUTEX_HELPER: '/opt/h' }), [
+      '/opt/h',
+      '/clusterfs/.ctdb/reclock',
+    ]);
   });
 
   test('!command is split on spaces and tabs, without quoting', () => {
-    const s = parseClusterLockSetting('!/usr/libexec/ctdb/ctdb_etcd_lock  -c\t"/etc/ctdb/my etcd" -v');
+    const s = parseClusterLockSetting(
+      '!/usr/libexec/ctdb/ctdb_etcd_lock  -c\t"/etc/ctdb/my etcd" -v',
+    );
     assert.deepEqual(s, {
       kind: 'command',
       argv: ['/usr/libexec/ctdb/ctdb_etcd_lock', '-c', '"/etc/ctdb/my', 'etcd"', '-v'],
@@ -43,7 +48,10 @@ describe('ClusterMutex (parent side)', { timeout: 120_000 }, () => {
   after(killAll);
 
   test("the status byte is read; '0' then EOF is 'lost', once", async () => {
-    const m = ClusterMutex.take({ argv: sh('printf 0; sleep 0.3; printf 0000; exit 0'), timeoutMs: 10_000 });
+    const m = ClusterMutex.take({
+      argv: sh('printf 0; sleep 0.3; printf 0000; exit 0'),
+      timeoutMs: 10_000,
+    });
     const r = await m.result;
     assert.equal(r.status, MutexStatus.Held);
     assert.equal(m.state, 'held');

@@ -59,7 +59,8 @@ export class Proc {
         if (last !== null) return last;
         throw new Error(`exited before ${pattern}; output:\n${this.out}`);
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output:\n${this.out}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${pattern}; output:\n${this.out}`);
       await sleep(10);
     }
   }
@@ -79,13 +80,20 @@ export function hold(helper: readonly string[], timeoutMs = 0): Proc {
 }
 
 /** Waits for hold's status line; returns the status and the helper's pid. */
-export async function heldStatus(p: Proc, timeoutMs = 30_000): Promise<{ status: string; helperPid: number }> {
+export async function heldStatus(
+  p: Proc,
+  timeoutMs = 30_000,
+): Promise<{ status: string; helperPid: number }> {
   const m = await p.waitFor(/^status (\d) (\d+) \d+$/m, timeoutMs);
   return { status: m[1]!, helperPid: Number(m[2]) };
 }
 
 /** Polls `check` every 5 ms until it is true; returns the elapsed ms, or throws at the limit. */
-export async function timeUntil(check: () => boolean | Promise<boolean>, limitMs: number, what: string): Promise<number> {
+export async function timeUntil(
+  check: () => boolean | Promise<boolean>,
+  limitMs: number,
+  what: string,
+): Promise<number> {
   const t0 = performance.now();
   while (performance.now() - t0 < limitMs) {
     if (await check()) return performance.now() - t0;

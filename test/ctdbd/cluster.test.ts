@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NodeFlag } from '../../runtime/protocol/constants.js';
+import { DestNode, NodeFlag, Operation } from '../../runtime/protocol/constants.js';
+import { FrameParser } from '../../runtime/protocol/framing.js';
+import { decodePacket, encodeReqControl } from '../../runtime/protocol/packets.js';
 import { helperCommand } from '../../runtime/paths/index.js';
 import { healthy, nodeEnv, probe, socketOf, writeNodeConfig } from '../../tools/local-cluster.js';
 import { canCreateNamespaces, runCommand, NetLab, type LabProcess } from '../support/netlab.js';
@@ -116,6 +118,41 @@ describe('ctdbd cluster in namespaces', { skip }, () => {
     }
   });
 
+  /** Sends one control to a daemon over its Unix socket and returns the reply's status. */
+  function controlStatus(sock: string, opcode: number): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      const s = connect(sock);
+      const timer = setTimeout(() => {
+        s.destroy();
+        resolve(undefined);
+      }, 5000);
+      const parser = new FrameParser({
+        onFrame: (f) => {
+          const p = decodePacket(f);
+          if (p.operation === Operation.REPLY_CONTROL && p.header.reqid === 7) {
+            clearTimeout(timer);
+            s.destroy();
+            resolve(p.status);
+          }
+        },
+        onError: () => undefined,
+      });
+      s.on('data', (c: Buffer) => parser.push(c));
+      s.on('error', () => resolve(undefined));
+      s.on('connect', () =>
+        s.write(encodeReqControl({ destnode: DestNode.CURRENT_NODE, reqid: 7, opcode })),
+      );
+    });
+  }
+
+  test('obsolete, removed and unknown control opcodes are answered with status -1', async () => {
+    const sock = socketOf(bases[0]!);
+    // 10 GET_NODEMAPv4 (obsolete), 12 (removed), 161 START_IPREALLOCATE (newer), 4000 (unknown)
+    for (const opcode of [10, 12, 161, 4000]) assert.equal(await controlStatus(sock, opcode), -1);
+    // …and a real one still works: GET_PNN answers with the PNN in the status.
+    assert.equal(await controlStatus(sock, 35), 0);
+  });
+
   test('garbage on the Unix socket is logged and dropped; the daemon still answers', async () => {
     const sock = socketOf(bases[0]!);
     // A frame with a plausible length but a bad magic, then bytes whose length field is absurd.
@@ -197,9 +234,7 @@ describe('ctdbd cluster in namespaces', { skip }, () => {
     const newLeader = await waitFor(
       'a new leader',
       async () => {
-        const ps = (await Promise.all(survivors.map((i) => probe(socketOf(bases[i]!), 1500)))) as (
-          NodeProbe | undefined
-        )[];
+        const ps = await Promise.all(survivors.map((i) => probe(socketOf(bases[i]!), 1500)));
         const l = ps[0]?.leader;
         return l !== undefined && l !== leader && ps.every((p) => p?.leader === l) ? l : undefined;
       },

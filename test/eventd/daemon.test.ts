@@ -2,7 +2,14 @@
 // the CTDB 4.17 event protocol on $CTDB_BASE/run/eventd.socket.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -22,10 +29,17 @@ import { eventTool } from '../../runtime/eventd/tool.js';
 const skip = haveDebian ? false : 'Debian ctdb package (ctdb-event) not installed';
 
 /** Runs our ctdb-event code in-process (same code as tools/ctdb-event.ts). */
-async function ours(fx: Fixture, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function ours(
+  fx: Fixture,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await eventTool(args, { out: (t) => (stdout += t), err: (t) => (stderr += t) }, fx.env);
+  const code = await eventTool(
+    args,
+    { out: (t) => (stdout += t), err: (t) => (stderr += t) },
+    fx.env,
+  );
   return { code, stdout, stderr };
 }
 
@@ -64,19 +78,16 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
     const status = await debianTool(fx, 'status', 'order', 'monitor');
     assert.equal(readFileSync(log, 'utf8'), '10.B\n10.a\n20.b\n30.c\n');
     // The unreadable script has the x bit cleared (mode 0): disabled like the broken link.
-    assert.deepEqual(
-      normaliseStatus(status.stdout).split('\n'),
-      [
-        '10.B                 OK         DURATION DATETIME',
-        '10.a                 OK         DURATION DATETIME',
-        '15.off               DISABLED  ',
-        '20.b                 OK         DURATION DATETIME',
-        '30.c                 OK         DURATION DATETIME',
-        '40.broken            CANNOT RUN (No such file or directory)',
-        '  OUTPUT: ',
-        '',
-      ],
-    );
+    assert.deepEqual(normaliseStatus(status.stdout).split('\n'), [
+      '10.B                 OK         DURATION DATETIME',
+      '10.a                 OK         DURATION DATETIME',
+      '15.off               DISABLED  ',
+      '20.b                 OK         DURATION DATETIME',
+      '30.c                 OK         DURATION DATETIME',
+      '40.broken            CANNOT RUN (No such file or directory)',
+      '  OUTPUT: ',
+      '',
+    ]);
     assert.equal(r.code, 8, 'the broken link fails the event in 4.17');
     assert.equal(status.code, 2);
   });
@@ -93,14 +104,20 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
 
     assert.equal((await ours(fx, 'script', 'disable', 'legacy', '20.toggle')).code, 0);
     await debianTool(fx, 'run', '10', 'legacy', 'monitor');
-    assert.match((await debianTool(fx, 'status', 'legacy', 'monitor')).stdout, /^20\.toggle +DISABLED {2}$/m);
+    assert.match(
+      (await debianTool(fx, 'status', 'legacy', 'monitor')).stdout,
+      /^20\.toggle +DISABLED {2}$/m,
+    );
 
     chmodSync(s, 0o755);
     await debianTool(fx, 'run', '10', 'legacy', 'monitor');
     assert.match((await debianTool(fx, 'status', 'legacy', 'monitor')).stdout, /^20\.toggle +OK/m);
     chmodSync(s, 0o644);
     await debianTool(fx, 'run', '10', 'legacy', 'monitor');
-    assert.match((await debianTool(fx, 'status', 'legacy', 'monitor')).stdout, /^20\.toggle +DISABLED/m);
+    assert.match(
+      (await debianTool(fx, 'status', 'legacy', 'monitor')).stdout,
+      /^20\.toggle +DISABLED/m,
+    );
 
     // The daemon's own SCRIPT command (chmod in the etc dir).
     const client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
@@ -110,7 +127,7 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
     } finally {
       client.close();
     }
-    assert.ok((readFileSync(s).length > 0));
+    assert.ok(readFileSync(s).length > 0);
     const { statSync } = await import('node:fs');
     assert.equal(statSync(s).mode & 0o111, 0o111);
 
@@ -118,7 +135,10 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
     fx.write(join(fx.share, '30.shipped.script'), '#!/bin/sh\nexit 0\n');
     assert.equal((await debianTool(fx, 'script', 'enable', 'legacy', '30.shipped')).code, 0);
     const { readlinkSync } = await import('node:fs');
-    assert.equal(readlinkSync(join(fx.legacy, '30.shipped.script')), join(fx.share, '30.shipped.script'));
+    assert.equal(
+      readlinkSync(join(fx.legacy, '30.shipped.script')),
+      join(fx.share, '30.shipped.script'),
+    );
     const ourList = await ours(fx, 'script', 'list', 'legacy');
     const debList = await debianTool(fx, 'script', 'list', 'legacy');
     assert.equal(ourList.stdout, debList.stdout);
@@ -128,7 +148,10 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
     // Unknown script / invalid name: CTDB's messages and codes, from both tools.
     for (const tool of [ours, debianTool]) {
       const unknown = await tool(fx, 'script', 'enable', 'legacy', '77.nope');
-      assert.deepEqual([unknown.code, unknown.stdout], [2, 'Script 77.nope does not exist in legacy\n']);
+      assert.deepEqual(
+        [unknown.code, unknown.stdout],
+        [2, 'Script 77.nope does not exist in legacy\n'],
+      );
     }
     fx.write('README.script', 'x', 0o644);
     const invalid = await ours(fx, 'script', 'enable', 'legacy', 'README');
@@ -163,7 +186,13 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
     assert.match(q.stdout, /^03\.never +DISABLED/m);
     assert.match(q.stdout, /^04\.eperm +CANNOT RUN \(Operation not permitted\)$/m);
     // RUN_ALL (test mode + CTDB_EVENT_RUN_ALL) keeps going and reports the last failure.
-    const all = await debianTool({ ...fx, env: { ...fx.env, CTDB_EVENT_RUN_ALL: '1' } }, 'run', '10', 'fail', 'startup');
+    const all = await debianTool(
+      { ...fx, env: { ...fx.env, CTDB_EVENT_RUN_ALL: '1' } },
+      'run',
+      '10',
+      'fail',
+      'startup',
+    );
     assert.equal(all.code, 8);
     // Never-run event and missing component.
     const never = await debianTool(fx, 'status', 'fail', 'recovered');
@@ -171,7 +200,10 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
     const missing = await debianTool(fx, 'run', '10', 'foobar', 'monitor');
     assert.deepEqual([missing.code, missing.stdout], [2, 'Event dir for foobar does not exist\n']);
     const missingStatus = await debianTool(fx, 'status', 'foobar', 'monitor');
-    assert.deepEqual([missingStatus.code, missingStatus.stdout], [2, 'Event dir for foobar does not exist\n']);
+    assert.deepEqual(
+      [missingStatus.code, missingStatus.stdout],
+      [2, 'Event dir for foobar does not exist\n'],
+    );
   });
 
   test('an exec script that overruns: TIMEDOUT with partial output; arguments split on spaces', async () => {
@@ -179,7 +211,10 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
     mkdirSync(dir);
     const pidFile = join(fx.base, 'slow.pid');
     fx.write(join(dir, '01.args.script'), `#!/bin/sh\necho "argc=$# $*"\n`);
-    fx.write(join(dir, '02.hang.script'), `#!/bin/sh\necho $$ > ${pidFile}\necho hanging\nsleep 30\n`);
+    fx.write(
+      join(dir, '02.hang.script'),
+      `#!/bin/sh\necho $$ > ${pidFile}\necho hanging\nsleep 30\n`,
+    );
     const t0 = Date.now();
     const r = await debianTool(fx, 'run', '1', 'slow', 'quirk', 'args', 'a  b', 'c');
     assert.ok(Date.now() - t0 < 10000);
@@ -207,15 +242,24 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
     const dir = join(fx.base, 'events', 'cancel');
     mkdirSync(dir);
     const marker = join(fx.base, 'cancel.marker');
-    fx.write(join(dir, '01.sleep.script'), `#!/bin/sh\n[ "$1" = monitor ] && { touch ${marker}; sleep 5; }\nsleep 1\nexit 0\n`);
+    fx.write(
+      join(dir, '01.sleep.script'),
+      `#!/bin/sh\n[ "$1" = monitor ] && { touch ${marker}; sleep 5; }\nsleep 1\nexit 0\n`,
+    );
     const mon = debianTool(fx, 'run', '30', 'cancel', 'monitor');
     for (let i = 0; i < 200 && !existsSync(marker); i++) await sleep(25);
     const startup = debianTool(fx, 'run', '30', 'cancel', 'startup');
     const monResult = await mon;
-    assert.deepEqual([monResult.code, monResult.stdout], [125, 'Event monitor in cancel got cancelled\n']);
+    assert.deepEqual(
+      [monResult.code, monResult.stdout],
+      [125, 'Event monitor in cancel got cancelled\n'],
+    );
     await sleep(100);
     const second = await debianTool(fx, 'run', '30', 'cancel', 'monitor');
-    assert.deepEqual([second.code, second.stdout], [125, 'Event monitor in cancel got cancelled\n']);
+    assert.deepEqual(
+      [second.code, second.stdout],
+      [125, 'Event monitor in cancel got cancelled\n'],
+    );
     assert.equal((await startup).code, 0);
     const st = await debianTool(fx, 'status', 'cancel', 'monitor');
     assert.deepEqual([st.code, st.stdout], [22, 'Event monitor has never run in cancel\n']);
@@ -224,7 +268,10 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
   test('a script printing 1 MB: all of it is kept', async () => {
     const dir = join(fx.base, 'events', 'big');
     mkdirSync(dir);
-    fx.write(join(dir, '01.big.script'), `#!/bin/sh\nhead -c 1048576 /dev/zero | tr '\\0' x\necho\nexit 1\n`);
+    fx.write(
+      join(dir, '01.big.script'),
+      `#!/bin/sh\nhead -c 1048576 /dev/zero | tr '\\0' x\necho\nexit 1\n`,
+    );
     await debianTool(fx, 'run', '30', 'big', 'monitor');
     const client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
     try {
@@ -273,7 +320,10 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
     const never = await debianTool(fx, 'run', '2', 'tshang', 'startup');
     assert.equal(never.code, 110);
     // Workers were replaced: TypeScript scripts still run afterwards.
-    fx.write(join(dir, '01.busy.script'), `${TS_HEADER}export default defineEventScript({ monitor(_a, ctx) { ctx.print('fine\\n'); } });\n`);
+    fx.write(
+      join(dir, '01.busy.script'),
+      `${TS_HEADER}export default defineEventScript({ monitor(_a, ctx) { ctx.print('fine\\n'); } });\n`,
+    );
     assert.equal((await debianTool(fx, 'run', '10', 'tshang', 'monitor')).code, 0);
   });
 
@@ -299,7 +349,10 @@ export default defineEventScript({
       await debianTool(fx, 'run', '10', 'opts', 'monitor');
       st = await client.status('opts', 'monitor');
       assert.equal(st.status?.scripts[0]?.result, 1);
-      assert.match(st.status?.scripts[0]?.output ?? '', new RegExp(`^${join(dir, '10.opt.options')}:3: `));
+      assert.match(
+        st.status?.scripts[0]?.output ?? '',
+        new RegExp(`^${join(dir, '10.opt.options')}:3: `),
+      );
     } finally {
       client.close();
     }

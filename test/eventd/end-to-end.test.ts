@@ -104,7 +104,10 @@ describe('admin TypeScript script, end to end', { skip }, () => {
     list = await debianTool(fx, 'script', 'list', 'legacy');
     assert.equal(list.stdout, '* 00.base\n  50.answer\n');
     const unknown = await ourCtdb(fx, 'enablescript', '51.nothing');
-    assert.deepEqual([unknown.code, unknown.stdout], [2, 'Script 51.nothing does not exist in legacy\n']);
+    assert.deepEqual(
+      [unknown.code, unknown.stdout],
+      [2, 'Script 51.nothing does not exist in legacy\n'],
+    );
   });
 
   test('a shipped TypeScript script in the data dir is enabled by an absolute link', async () => {
@@ -121,7 +124,7 @@ describe('admin TypeScript script, end to end', { skip }, () => {
     assert.match(st.stdout, /^60\.shipped +OK/m);
   });
 
-  test('`ctdb event` keeps ctdb\'s 64..254 → n-64 helper quirk', async () => {
+  test("`ctdb event` keeps ctdb's 64..254 → n-64 helper quirk", async () => {
     const dir = join(fx.base, 'events', 'quirk');
     mkdirSync(dir);
     fx.write(join(dir, '01.hang.script'), '#!/bin/sh\nsleep 3\n');
@@ -129,7 +132,10 @@ describe('admin TypeScript script, end to end', { skip }, () => {
     assert.deepEqual([r.code, r.stderr], [46, 'event daemon helper failed with error 46\n']);
     const s = await ourCtdb(fx, 'scriptstatus', 'a', 'b');
     assert.equal(s.code, 1);
-    assert.match(s.stdout, /scriptstatus +\[init\|setup\|startup\|monitor\|takeip\|releaseip\|ipreallocated\] +show event script status/);
+    assert.match(
+      s.stdout,
+      /scriptstatus +\[init\|setup\|startup\|monitor\|takeip\|releaseip\|ipreallocated\] +show event script status/,
+    );
   });
 });
 
@@ -137,7 +143,7 @@ function rmOptions(fx: Fixture): void {
   writeFileSync(join(fx.legacy, '50.answer.options'), '');
 }
 
-describe('the same TypeScript file under Debian\'s ctdb-eventd', { skip }, () => {
+describe("the same TypeScript file under Debian's ctdb-eventd", { skip }, () => {
   let fx: Fixture;
   let daemon: Daemon;
 
@@ -178,7 +184,10 @@ describe('ctdb-eventd process options', { skip }, () => {
       const parent = spawn('sleep', ['60']);
       const child = spawn(
         'sh',
-        ['-c', `exec "${process.execPath}" --import "${TSX}" "${join(ROOT, 'tools/ctdb-eventd.ts')}" -P ${parent.pid} -S 3 3>&1 1>/dev/null`],
+        [
+          '-c',
+          `exec "${process.execPath}" --import "${TSX}" "${join(ROOT, 'tools/ctdb-eventd.ts')}" -P ${parent.pid} -S 3 3>&1 1>/dev/null`,
+        ],
         { env: fx.env, stdio: ['ignore', 'pipe', 'inherit'] },
       );
       const first = await new Promise<Buffer>((resolve, reject) => {
@@ -234,7 +243,9 @@ describe('ctdb-eventd process options', { skip }, () => {
     try {
       writeFileSync(join(fx.base, 'ctdb.conf'), '[event]\ndebug script = missing.sh\n');
       const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
-        const c = spawn(process.execPath, ['--import', TSX, join(ROOT, 'tools/ctdb-eventd.ts')], { env: fx.env });
+        const c = spawn(process.execPath, ['--import', TSX, join(ROOT, 'tools/ctdb-eventd.ts')], {
+          env: fx.env,
+        });
         let err = '';
         c.stderr.on('data', (b: Buffer) => (err += b.toString()));
         c.on('exit', (code) => resolve({ code, err }));

@@ -80,7 +80,12 @@ test('script.options then NN.name.options, declared options only, defaults other
       CTDB_LIMITS: thresholds({ warn: undefined, error: undefined }, 'l'),
     };
     const v = loadOptions(specs, { ctdbBase: dir, scriptDir: dir, scriptName: '10.t', env: {} });
-    assert.deepEqual(v, { CTDB_X: 2, CTDB_Y: 'from-base', CTDB_Z: true, CTDB_LIMITS: { warn: 60, error: 70 } });
+    assert.deepEqual(v, {
+      CTDB_X: 2,
+      CTDB_Y: 'from-base',
+      CTDB_Z: true,
+      CTDB_LIMITS: { warn: 60, error: 70 },
+    });
     writeFileSync(join(dir, '10.t.options'), 'CTDB_X=2\nCTDB_X=lots\n');
     assert.throws(
       () => loadOptions(specs, { ctdbBase: dir, scriptDir: dir, scriptName: '10.t', env: {} }),

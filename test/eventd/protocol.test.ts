@@ -52,8 +52,20 @@ test('a STATUS reply round-trips, timevals as 16 bytes', () => {
     status: {
       summary: -110,
       scripts: [
-        { name: '01.a', begin: { sec: 5, usec: 6 }, end: { sec: 7, usec: 8 }, result: -110, output: 'x\n' },
-        { name: '02.b', begin: { sec: 1, usec: 2 }, end: { sec: 3, usec: 4 }, result: 0, output: null },
+        {
+          name: '01.a',
+          begin: { sec: 5, usec: 6 },
+          end: { sec: 7, usec: 8 },
+          result: -110,
+          output: 'x\n',
+        },
+        {
+          name: '02.b',
+          begin: { sec: 1, usec: 2 },
+          end: { sec: 3, usec: 4 },
+          result: 0,
+          output: null,
+        },
       ],
     },
   } as const;

@@ -74,7 +74,12 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-async function waitForFile(path: string, ms: number, proc: ChildProcess, log: () => string): Promise<void> {
+async function waitForFile(
+  path: string,
+  ms: number,
+  proc: ChildProcess,
+  log: () => string,
+): Promise<void> {
   const until = Date.now() + ms;
   while (!existsSync(path)) {
     if (proc.exitCode !== null) throw new Error(`daemon exited (${proc.exitCode}): ${log()}`);
@@ -121,7 +126,12 @@ export interface Ran {
 }
 
 /** Runs a command with a time limit, capturing its output. */
-export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, limitMs = 60000): Promise<Ran> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  limitMs = 60000,
+): Promise<Ran> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -152,7 +162,11 @@ export function ourCtdb(fx: Fixture, ...args: string[]): Promise<Ran> {
 
 /** Our `ctdb-event` tool (tools/ctdb-event.ts). */
 export function ourTool(fx: Fixture, ...args: string[]): Promise<Ran> {
-  return run(process.execPath, ['--import', TSX, join(ROOT, 'tools/ctdb-event.ts'), ...args], fx.env);
+  return run(
+    process.execPath,
+    ['--import', TSX, join(ROOT, 'tools/ctdb-event.ts'), ...args],
+    fx.env,
+  );
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -195,6 +195,24 @@ describe('addon argument checks', () => {
       loose('10.0.0.1', 1, a4, 1, 0, 0, false);
     }, einval);
   });
+  test('a capture descriptor cannot be closed or read twice while a read is pending', async () => {
+    // Opening a capture only listens; nothing is sent.
+    const fd = rawnet.captureOpen();
+    const ebusy = (e: unknown): boolean => e instanceof RawNetError && e.code === 'EBUSY';
+    const pending = rawnet.captureRead(fd, 50, 1);
+    assert.throws(() => {
+      rawnet.captureClose(fd);
+    }, ebusy);
+    await assert.rejects(rawnet.captureRead(fd, 0, 1), ebusy);
+    assert.ok(Array.isArray(await pending));
+    rawnet.captureClose(fd);
+    assert.throws(
+      () => {
+        rawnet.captureClose(fd);
+      },
+      (e: unknown) => e instanceof RawNetError && e.code === 'EBADF',
+    );
+  });
   test('only descriptors from captureOpen are read or closed', async () => {
     assert.throws(
       () => {
@@ -240,25 +258,57 @@ describe(
       });
     }
 
-    test('unreachable pairs: the same 50 rounds of failure lines, exit 0', async () => {
-      // `unshare -n` runs each in a fresh, empty network namespace: nothing can be sent.
-      const run = (argv: string[]): Promise<{ code: number | null; stderr: string }> =>
-        new Promise((done) => {
-          const child = spawn('unshare', ['-n', ...argv], { cwd: ROOT });
-          let stderr = '';
-          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-          child.on('close', (code) => {
-            done({ code, stderr });
+    test(
+      'unreachable pairs: the same 50 rounds of failure lines, exit 0',
+      { skip: process.getuid?.() === 0 ? false : 'unshare -n needs root' },
+      async () => {
+        // `unshare -n` runs each in a fresh, empty network namespace: nothing can be sent.
+        const run = (argv: string[]): Promise<{ code: number | null; stderr: string }> =>
+          new Promise((done) => {
+            const child = spawn('unshare', ['-n', ...argv], { cwd: ROOT });
+            let stderr = '';
+            child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+            child.on('close', (code) => {
+              done({ code, stderr });
+            });
+            child.stdin.end('10.1.2.3:5 10.4.5.6:9\n');
           });
-          child.stdin.end('10.1.2.3:5 10.4.5.6:9\n');
-        });
-      const [real, ours] = await Promise.all([
-        run([REAL, 'eth9']),
-        run([process.execPath, '--import', 'tsx', KILLTCP, 'eth9']),
-      ]);
-      assert.equal(ours.code, real.code);
-      assert.equal(ours.stderr, real.stderr);
-      assert.equal(ours.stderr.split('\n').filter((l) => l.startsWith('Failed sendto')).length, 50);
-    });
+        const [real, ours] = await Promise.all([
+          run([REAL, 'eth9']),
+          run([process.execPath, '--import', 'tsx', KILLTCP, 'eth9']),
+        ]);
+        assert.equal(ours.code, real.code);
+        assert.equal(ours.stderr, real.stderr);
+        assert.equal(
+          ours.stderr.split('\n').filter((l) => l.startsWith('Failed sendto')).length,
+          50,
+        );
+      },
+    );
+
+    test(
+      'without CAP_NET_RAW: the same messages and exit code 255',
+      { skip: process.getuid?.() === 0 ? false : 'setpriv to another user needs root' },
+      async () => {
+        const drop = ['-n', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+        const run = (argv: string[]): Promise<{ code: number | null; stderr: string }> =>
+          new Promise((done) => {
+            const child = spawn('unshare', [...drop, '--inh-caps=-all', ...argv], { cwd: ROOT });
+            let stderr = '';
+            child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+            child.on('close', (code) => {
+              done({ code, stderr });
+            });
+            child.stdin.end('10.1.2.3:5 10.4.5.6:9\n');
+          });
+        const [real, ours] = await Promise.all([
+          run([REAL, 'eth9']),
+          run([process.execPath, '--import', 'tsx', KILLTCP, 'eth9']),
+        ]);
+        assert.equal(real.code, 255);
+        assert.equal(ours.code, real.code);
+        assert.equal(ours.stderr, real.stderr);
+      },
+    );
   },
 );

@@ -30,6 +30,27 @@ export const debianCtdbd: DaemonUnderTest = {
     existsSync(DEBIAN_CTDBD_PATH) ? undefined : `${DEBIAN_CTDBD_PATH} is not installed`,
 };
 
+/** Our ctdbd (tools/ctdbd.ts, run through tsx), for the same tests once it exists. */
+export const ourCtdbd: DaemonUnderTest = {
+  name: 'ctdb-ts ctdbd',
+  argv: () => [
+    process.execPath,
+    '--import',
+    'tsx',
+    join(import.meta.dirname, '../../tools/ctdbd.ts'),
+    '-i',
+  ],
+  unavailable: () =>
+    existsSync(join(import.meta.dirname, '../../tools/ctdbd.ts'))
+      ? undefined
+      : 'tools/ctdbd.ts does not exist yet',
+};
+
+/** The daemon named by $CTDB_TEST_DAEMON (`debian`, the default, or `ours`). */
+export function daemonFromEnv(env: NodeJS.ProcessEnv = process.env): DaemonUnderTest {
+  return env.CTDB_TEST_DAEMON === 'ours' ? ourCtdbd : debianCtdbd;
+}
+
 export interface ClusterNode {
   readonly pnn: number;
   readonly base: string;

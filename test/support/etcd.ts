@@ -15,8 +15,10 @@ export const ETCDCTL_BINARY = '/usr/bin/etcdctl';
 
 /** Whether a real etcd can be started here; the reason if not (for `{ skip }`). */
 export function etcdUnavailable(): string | undefined {
-  if (!existsSync(ETCD_BINARY)) return `${ETCD_BINARY} is not installed (Debian package etcd-server)`;
-  if (!existsSync(ETCDCTL_BINARY)) return `${ETCDCTL_BINARY} is not installed (Debian package etcd-client)`;
+  if (!existsSync(ETCD_BINARY))
+    return `${ETCD_BINARY} is not installed (Debian package etcd-server)`;
+  if (!existsSync(ETCDCTL_BINARY))
+    return `${ETCDCTL_BINARY} is not installed (Debian package etcd-client)`;
   return undefined;
 }
 
@@ -141,8 +143,16 @@ export class EtcdServer {
   }
 
   /** Runs etcdctl against this server (in its namespace when there is one). */
-  async etcdctl(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const argv = [ETCDCTL_BINARY, `--endpoints=${this.clientUrl}`, '--dial-timeout=2s', '--command-timeout=3s', ...args];
+  async etcdctl(
+    args: readonly string[],
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const argv = [
+      ETCDCTL_BINARY,
+      `--endpoints=${this.clientUrl}`,
+      '--dial-timeout=2s',
+      '--command-timeout=3s',
+      ...args,
+    ];
     const env = { ...process.env, ETCDCTL_API: '3' };
     if (this.opts.host !== undefined) return this.opts.host.run(argv, { env, timeoutMs: 10_000 });
     const r = spawnSync(argv[0]!, argv.slice(1), { env, encoding: 'utf8', timeout: 10_000 });
@@ -184,7 +194,7 @@ export class EtcdServer {
       // already gone
     }
     const gone = this.exited();
-    if ((await Promise.race([gone.then(() => true), sleep(5000).then(() => false)])) === false) {
+    if (!(await Promise.race([gone.then(() => true), sleep(5000).then(() => false)]))) {
       this.killNow();
       await gone;
     }

@@ -19,9 +19,10 @@ for await (const line of createInterface({ input: process.stdin })) {
     const value: unknown = await (f as (...a: unknown[]) => unknown)(...args);
     process.stdout.write(`${JSON.stringify({ ok: true, value: value ?? null })}\n`);
   } catch (err) {
-    const e = err as Error & Record<string, unknown>;
+    const e = err as Error;
+    const fields = Object.fromEntries(Object.entries(e));
     process.stdout.write(
-      `${JSON.stringify({ ok: false, error: { ...e, name: e.name, message: e.message } })}\n`,
+      `${JSON.stringify({ ok: false, error: { ...fields, name: e.name, message: e.message } })}\n`,
     );
   }
 }

@@ -4,7 +4,10 @@
 
 export type PoptIntResult =
   | { readonly ok: true; readonly value: number }
-  | { readonly ok: false; readonly reason: 'invalid numeric value' | 'number too large or too small' };
+  | {
+      readonly ok: false;
+      readonly reason: 'invalid numeric value' | 'number too large or too small';
+    };
 
 /** Parses like C strtoll(text, &end, 0); returns the value and how many characters were used. */
 function strtoll(text: string): { value: bigint; used: number } {
@@ -17,7 +20,11 @@ function strtoll(text: string): { value: bigint; used: number } {
   }
   let base = 10n;
   let digits = '0123456789';
-  if (text[i] === '0' && (text[i + 1] === 'x' || text[i + 1] === 'X') && /[0-9a-fA-F]/.test(text[i + 2] ?? '')) {
+  if (
+    text[i] === '0' &&
+    (text[i + 1] === 'x' || text[i + 1] === 'X') &&
+    /[0-9a-fA-F]/.test(text[i + 2] ?? '')
+  ) {
     base = 16n;
     digits = '0123456789abcdef';
     i += 2;
@@ -38,7 +45,8 @@ function strtoll(text: string): { value: bigint; used: number } {
 /** popt POPT_ARG_INT. */
 export function parsePoptInt(text: string): PoptIntResult {
   const { value, used } = strtoll(text);
-  if (used !== text.length && text.length > 0) return { ok: false, reason: 'invalid numeric value' };
+  if (used !== text.length && text.length > 0)
+    return { ok: false, reason: 'invalid numeric value' };
   if (value > 2147483647n || value < -2147483648n) {
     return { ok: false, reason: 'number too large or too small' };
   }
@@ -46,8 +54,7 @@ export function parsePoptInt(text: string): PoptIntResult {
 }
 
 export type StrtoulResult =
-  | { readonly ok: true; readonly value: number }
-  | { readonly ok: false; readonly errno: number };
+  { readonly ok: true; readonly value: number } | { readonly ok: false; readonly errno: number };
 
 /** smb_strtoul(text, NULL, 0, &err, SMB_STR_STANDARD), truncated to 32 bits as CTDB stores it. */
 export function smbStrtoul32(text: string): StrtoulResult {

@@ -62,7 +62,8 @@ function int(min: number, max: number, set: (c: EtcdLockConfig, n: number) => vo
 
 function seconds(set: (c: EtcdLockConfig, n: number) => void): Setter {
   return (c, v) => {
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(v) || Number(v) <= 0) return `'${v}' is not a positive number of seconds`;
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(v) || Number(v) <= 0)
+      return `'${v}' is not a positive number of seconds`;
     set(c, Number(v));
     return undefined;
   };
@@ -83,7 +84,13 @@ export const ETCD_KEYS: Readonly<Record<string, { set: Setter; help: string }>> 
   port: { set: int(1, 65535, (c, n) => (c.port = n)), help: 'etcd client port (2379)' },
   host: { set: text((c, s) => (c.host = s)), help: 'etcd host (127.0.0.1)' },
   hosts: {
-    set: text((c, s) => (c.hosts = s.split(',').map((h) => h.trim()).filter((h) => h !== ''))),
+    set: text(
+      (c, s) =>
+        (c.hosts = s
+          .split(',')
+          .map((h) => h.trim())
+          .filter((h) => h !== '')),
+    ),
     help: 'comma-separated endpoints, host[:port] or http(s)://host:port',
   },
   protocol: {
@@ -137,7 +144,11 @@ export function parseEtcdConfig(textContent: string, file: string): EtcdLockConf
     if (problem !== undefined) throw new HelperConfigError(file, i + 1, `${key}: ${problem}`);
   }
   if (c.refresh >= c.lockTtl)
-    throw new HelperConfigError(file, 0, `refresh (${c.refresh}) must be shorter than lock_ttl (${c.lockTtl})`);
+    throw new HelperConfigError(
+      file,
+      0,
+      `refresh (${c.refresh}) must be shorter than lock_ttl (${c.lockTtl})`,
+    );
   if ((c.key === undefined) !== (c.cert === undefined))
     throw new HelperConfigError(file, 0, 'cert and key must be given together');
   return c;

@@ -137,10 +137,23 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const ppid = process.ppid;
+  // SIGTERM or the parent's death while the lock is being taken: finish taking it (so the
+  // lease can be revoked rather than left to expire), then release and exit.
+  let stopReason: string | undefined;
+  let onStop = (why: string): void => void (stopReason ??= why);
+  const stopOnSignal = (): void => onStop('');
+  process.on('SIGTERM', stopOnSignal);
+  process.on('SIGINT', stopOnSignal);
+  const parent = watchParent(
+    (reason) => onStop(reason === 'parent is init' ? 'parent == 1' : 'parent gone'),
+    ppid,
+  );
   const name = await lockName(config, log);
   const key = lockKey(config, name);
   const callMs = config.requestTimeout * 1000;
-  log.debug(`endpoints ${etcdEndpoints(config).join(',')}, key ${key}, ttl ${config.lockTtl}s, refresh ${config.refresh}s`);
+  log.debug(
+    `endpoints ${etcdEndpoints(config).join(',')}, key ${key}, ttl ${config.lockTtl}s, refresh ${config.refresh}s`,
+  );
 
   let client: Etcd3;
   try {
@@ -148,13 +161,14 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
   } catch (err) {
     log.error(`cannot set up the etcd client: ${describe(err)}`);
     writeStatus(MutexStatus.Error);
+    parent.stop();
     return 1;
   }
   const lease: Lease = client.lease(config.lockTtl, { autoKeepAlive: false });
   lease.on('lost', () => undefined); // loss is detected by our own rule below
   const revoke = async (): Promise<void> => {
     try {
-      await within(lease.revoke(), Math.min(callMs, 2000), 'revoke');
+      await within(lease.revoke(), Math.max(callMs, 3000), 'revoke');
     } catch (err) {
       log.warning(`could not revoke the lease (it expires by itself): ${describe(err)}`);
     }
@@ -177,6 +191,7 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
       await revoke();
       writeStatus(MutexStatus.Contended);
       client.close();
+      parent.stop();
       return 0;
     }
     log.info(`took ${key} with lease ${leaseId} in ${Date.now() - grantSentAt} ms`);
@@ -185,11 +200,14 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
     await revoke();
     writeStatus(MutexStatus.Error);
     client.close();
+    parent.stop();
     return 1;
   }
-  if (!writeStatus(MutexStatus.Held)) {
+  if (stopReason !== undefined || !writeStatus(MutexStatus.Held)) {
+    if (stopReason) log.error(stopReason);
     await revoke();
     client.close();
+    parent.stop();
     return 0;
   }
 
@@ -199,7 +217,11 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     let confirmedAt = Date.now(); // when the last confirmed refresh was *sent*
     const lossAfterMs = (config.lockTtl - config.refresh) * 1000;
-    const finish = async (why: string | undefined, release: boolean, code: number): Promise<void> => {
+    const finish = async (
+      why: string | undefined,
+      release: boolean,
+      code: number,
+    ): Promise<void> => {
       if (done) return;
       done = true;
       if (timer !== undefined) clearTimeout(timer);
@@ -209,12 +231,7 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
       client.close();
       resolve(code);
     };
-    process.once('SIGTERM', () => void finish(undefined, true, 0));
-    process.once('SIGINT', () => void finish(undefined, true, 0));
-    const parent = watchParent(
-      (reason) => void finish(reason === 'parent is init' ? 'parent == 1' : 'parent gone', true, 0),
-      ppid,
-    );
+    onStop = (why) => void finish(why === '' ? undefined : why, true, 0);
     const refresh = async (): Promise<void> => {
       const sentAt = Date.now();
       try {
@@ -241,7 +258,11 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
         log.warning(`refresh failed: ${message}`);
       }
       if (Date.now() - confirmedAt >= lossAfterMs) {
-        await finish(`lock lost - no refresh confirmed for ${Date.now() - confirmedAt} ms`, true, 1);
+        await finish(
+          `lock lost - no refresh confirmed for ${Date.now() - confirmedAt} ms`,
+          true,
+          1,
+        );
         return;
       }
       if (!done) timer = setTimeout(() => void refresh(), config.refresh * 1000);

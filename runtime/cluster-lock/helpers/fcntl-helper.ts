@@ -35,14 +35,17 @@ export interface FcntlHelperArgs {
 const usage = `Usage: ${FCNTL_HELPER_NAME} <file> [recheck_interval [ping_timeout]]`;
 
 function parseSeconds(text: string, what: string): number {
-  if (!/^[0-9]+$/.test(text)) throw new HelperUsageError(`${what} must be a whole number of seconds: '${text}'`, usage);
+  if (!/^[0-9]+$/.test(text))
+    throw new HelperUsageError(`${what} must be a whole number of seconds: '${text}'`, usage);
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n > 2_000_000) throw new HelperUsageError(`${what} is too large: '${text}'`, usage);
+  if (!Number.isSafeInteger(n) || n > 2_000_000)
+    throw new HelperUsageError(`${what} is too large: '${text}'`, usage);
   return n;
 }
 
 export function parseFcntlHelperArgs(argv: readonly string[]): FcntlHelperArgs {
-  if (argv.length < 1 || argv.length > 3) throw new HelperUsageError('wrong number of arguments', usage);
+  if (argv.length < 1 || argv.length > 3)
+    throw new HelperUsageError('wrong number of arguments', usage);
   const [file, recheck, ping] = argv as [string, string?, string?];
   if (file === '') throw new HelperUsageError('the lock file name is empty', usage);
   return {
@@ -126,7 +129,10 @@ export async function runFcntlHelper(argv: readonly string[]): Promise<number> {
     };
     process.once('SIGTERM', () => release(undefined));
     process.once('SIGINT', () => release(undefined));
-    const parent = watchParent((reason) => release(reason === 'parent is init' ? 'parent == 1' : 'parent gone'), ppid);
+    const parent = watchParent(
+      (reason) => release(reason === 'parent is init' ? 'parent == 1' : 'parent gone'),
+      ppid,
+    );
     if (inode === undefined) {
       release(`lock lost - lock file "${args.file}" stat failed`);
       return;
@@ -140,7 +146,10 @@ export async function runFcntlHelper(argv: readonly string[]): Promise<number> {
       const limit =
         args.pingTimeoutSeconds > 0
           ? new Promise<string>((r) => {
-              timer = setTimeout(() => r('ping timeout from lock test'), args.pingTimeoutSeconds * 1000);
+              timer = setTimeout(
+                () => r('ping timeout from lock test'),
+                args.pingTimeoutSeconds * 1000,
+              );
             })
           : new Promise<never>(() => undefined);
       const lost = await Promise.race([check, limit]);

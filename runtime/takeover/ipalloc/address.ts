@@ -114,11 +114,7 @@ function ipv6Text(groups: readonly number[]): string {
       continue;
     }
     if (i !== 0) out += ':';
-    if (
-      i === 6 &&
-      bestBase === 0 &&
-      (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff))
-    ) {
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff))) {
       out += ipv4Text((groups[6] ?? 0) * 0x10000 + (groups[7] ?? 0));
       return out;
     }

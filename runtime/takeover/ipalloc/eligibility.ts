@@ -5,5 +5,7 @@
 import { NODE_FLAGS_DISABLED, NODE_FLAGS_INACTIVE, Runstate } from '../../protocol/constants.js';
 
 export function nodeCanHostIps(flags: number, runstate: number = Runstate.RUNNING): boolean {
-  return runstate === Runstate.RUNNING && (flags & (NODE_FLAGS_INACTIVE | NODE_FLAGS_DISABLED)) === 0;
+  return (
+    runstate === Runstate.RUNNING && (flags & (NODE_FLAGS_INACTIVE | NODE_FLAGS_DISABLED)) === 0
+  );
 }

@@ -40,11 +40,14 @@ export class DsumTable {
   private readonly words: Uint32Array;
   private readonly numNodes: number;
   private readonly numIps: number;
+  /** Only IPv4 keys: the first three words are zero, so a distance is 96 + one count. */
+  private readonly allV4: boolean;
 
   constructor(state: AllocState) {
     this.numNodes = state.numNodes;
     this.numIps = state.numIps;
     this.words = keyWords(state);
+    this.allV4 = state.addresses.every((a) => a.key[0] === 0 && a.key[1] === 0 && a.key[2] === 0);
     this.sums = new Float64Array(this.numIps * this.numNodes);
     for (let j = 0; j < this.numIps; j++) {
       const owner = state.owner[j]!;
@@ -67,6 +70,16 @@ export class DsumTable {
     const n = this.numNodes;
     const w = this.words;
     const x = j * 4;
+    if (this.allV4) {
+      const w3 = w[x + 3]!;
+      for (let i = 0, y = 3; i < this.numIps; i++, y += 4) {
+        if (i === j) continue;
+        const d = 96 + Math.clz32(w3 ^ w[y]!);
+        const k = i * n + pnn;
+        this.sums[k] = this.sums[k]! + sign * d * d;
+      }
+      return;
+    }
     const w0 = w[x]!;
     const w1 = w[x + 1]!;
     const w2 = w[x + 2]!;

@@ -169,8 +169,7 @@ class Lcp2 {
         if (
           dstImbAfter < srcImb &&
           dstDsum < srcDsum &&
-          (bestDst === NONE ||
-            u32(srcImbAfter + dstImbAfter) < u32(bestSrcImb + bestDstImb))
+          (bestDst === NONE || u32(srcImbAfter + dstImbAfter) < u32(bestSrcImb + bestDstImb))
         ) {
           bestIp = ip;
           bestDst = dst;

@@ -115,7 +115,9 @@ export function buildMergedList(book: AddressBook, nodes: readonly NodeAddresses
   });
 
   const order = slotId.map((_, slot) => slot);
-  order.sort((a, b) => compareKeys(book.addresses[slotId[b]!]!.key, book.addresses[slotId[a]!]!.key));
+  order.sort((a, b) =>
+    compareKeys(book.addresses[slotId[b]!]!.key, book.addresses[slotId[a]!]!.key),
+  );
   const indexOfSlot = new Int32Array(order.length);
   order.forEach((slot, index) => (indexOfSlot[slot] = index));
 

@@ -20,7 +20,12 @@ import { parseIpAddress, type IpAddress } from './address.js';
 import { IpallocAddressError, IpallocError, IpallocTestInputError } from './errors.js';
 import { ipalloc } from './index.js';
 import { DebugLevel } from './log.js';
-import { IpallocAlgorithm, type IpallocAlgorithmId, type IpallocNode, type KnownIp } from './types.js';
+import {
+  IpallocAlgorithm,
+  type IpallocAlgorithmId,
+  type IpallocNode,
+  type KnownIp,
+} from './types.js';
 
 export interface DriverOutput {
   readonly stdout: string;
@@ -117,7 +122,11 @@ function parseLine(text: string, lineNo: number, numNodes: number, multi: boolea
   let allowed: number[] | undefined;
   if (tokens[2] !== undefined) {
     if (multi) {
-      throw new IpallocTestInputError('allowed-node lists are not accepted in multi mode', 'stdin', lineNo);
+      throw new IpallocTestInputError(
+        'allowed-node lists are not accepted in multi mode',
+        'stdin',
+        lineNo,
+      );
     }
     allowed = tokens[2].split(',').map((t) => {
       if (!/^(0|[1-9][0-9]*)$/.test(t) || Number(t) >= numNodes) {

@@ -148,7 +148,7 @@ export class HookServer {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'inherit'],
     });
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     const iterator = lines[Symbol.asyncIterator]();
     const server = new HookServer(child, lines, iterator);
     const first = await server.next(20_000);
