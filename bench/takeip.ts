@@ -59,7 +59,12 @@ function median(xs: number[]): number {
 async function inner(base: string): Promise<void> {
   const rounds = arg('--rounds', 3);
   const launcherMax = arg('--launcher-max', 10);
-  const env = { ...process.env, CTDB_BASE: base, CTDB_SCRIPT_VARDIR: join(base, 'var'), CTDB: join(base, 'ctdb') };
+  const env = {
+    ...process.env,
+    CTDB_BASE: base,
+    CTDB_SCRIPT_VARDIR: join(base, 'var'),
+    CTDB: join(base, 'ctdb'),
+  };
   Object.assign(process.env, env);
 
   const { eventScriptOf, runHook } = await import('../lib/eventscript/run.js');
@@ -69,7 +74,8 @@ async function inner(base: string): Promise<void> {
   const logger = defaultLogger({ CTDB_DEBUGLEVEL: 'ERROR' });
 
   const countHosted = async (): Promise<number> =>
-    (await listAddresses({ iface: IFACE, family: 4 })).filter((a) => a.ip.startsWith('10.90.')).length;
+    (await listAddresses({ iface: IFACE, family: 4 })).filter((a) => a.ip.startsWith('10.90.'))
+      .length;
 
   async function ours(event: string, words: string[]): Promise<void> {
     let out = '';
@@ -141,7 +147,8 @@ async function inner(base: string): Promise<void> {
     ] as const) {
       if (name === 'launcher' && n > launcherMax) continue;
       const samples: Sample[] = [];
-      for (let r = 0; r < (name === 'launcher' ? 1 : rounds); r++) samples.push(await measure(run, n));
+      for (let r = 0; r < (name === 'launcher' ? 1 : rounds); r++)
+        samples.push(await measure(run, n));
       results[name]![n] = {
         takeMs: median(samples.map((s) => s.takeMs)),
         releaseMs: median(samples.map((s) => s.releaseMs)),
@@ -186,7 +193,18 @@ function outer(): void {
 
     const child = spawnSync(
       'ip',
-      ['netns', 'exec', ns, process.execPath, '--import', 'tsx', import.meta.filename, '--inner', base, ...process.argv.slice(2)],
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '--import',
+        'tsx',
+        import.meta.filename,
+        '--inner',
+        base,
+        ...process.argv.slice(2),
+      ],
       { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 24 },
     );
     if (child.status !== 0) throw new Error(`benchmark failed:\n${child.stdout}\n${child.stderr}`);
@@ -223,7 +241,9 @@ function report(results: Record<string, Record<number, Sample>>): void {
   const launched = Object.entries(results.launcher ?? {});
   if (launched.length > 0) {
     console.log('');
-    console.log('ours via `ctdb-eventscript` (a new Node process per event, as a daemon without the fast path runs it):');
+    console.log(
+      'ours via `ctdb-eventscript` (a new Node process per event, as a daemon without the fast path runs it):',
+    );
     for (const [n, s] of launched) {
       const t = s.takeMs + s.releaseMs;
       const shellT = results.shell![Number(n)]!.takeMs + results.shell![Number(n)]!.releaseMs;

@@ -72,7 +72,9 @@ async function defaultFilesystems(ctx: Ctx, stateDir: string, db: DbOptions): Pr
 /** The memory dump CTDB takes when memory first becomes unhealthy. */
 async function dumpMemoryInfo(ctx: Ctx): Promise<void> {
   ctx.print(await getProc('meminfo'));
-  const ps = await runAllowingFailure('ps', ['auxfww'], { signal: ctx.signal }).catch(() => undefined);
+  const ps = await runAllowingFailure('ps', ['auxfww'], { signal: ctx.signal }).catch(
+    () => undefined,
+  );
   if (ps !== undefined) ctx.print(ps.stdout);
   await setProc('sysrq-trigger', 'm').catch(() => undefined);
 }

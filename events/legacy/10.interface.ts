@@ -127,7 +127,8 @@ async function locate(
   maskbits: number,
 ): Promise<{ iface: string; bits: number; ifindex: number }> {
   const found = await ipMaskbitsIface(ip);
-  if (found === undefined) throw new ScriptExit(`ERROR: Unable to determine interface for IP ${ip}`);
+  if (found === undefined)
+    throw new ScriptExit(`ERROR: Unable to determine interface for IP ${ip}`);
   const say = printer(ctx);
   if (found.iface !== iface)
     say(`WARNING: Public IP ${ip} hosted on interface ${found.iface} but VNN says ${iface}`);

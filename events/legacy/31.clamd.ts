@@ -40,7 +40,9 @@ async function exists(path: string): Promise<boolean> {
  * it loads its options), else suse if /sbin/startproc exists, debian if
  * /sbin/start-stop-daemon does, else redhat.
  */
-export async function initStyle(env: Readonly<Record<string, string | undefined>>): Promise<string> {
+export async function initStyle(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string> {
   const set = env.CTDB_INIT_STYLE;
   if (set !== undefined && set !== '') return set;
   if (await exists('/sbin/startproc')) return 'suse';
@@ -48,7 +50,9 @@ export async function initStyle(env: Readonly<Record<string, string | undefined>
   return 'redhat';
 }
 
-export async function serviceName(env: Readonly<Record<string, string | undefined>>): Promise<string> {
+export async function serviceName(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string> {
   return (await initStyle(env)) === 'redhat' ? 'clamd' : 'clamav';
 }
 

@@ -65,7 +65,10 @@ export default defineNotificationHook({
   description: 'send an email for each CTDB notification',
   options: {
     CTDB_NOTIFY_EMAIL_SMTP_HOST: text('localhost', 'SMTP server'),
-    CTDB_NOTIFY_EMAIL_SMTP_PORT: integer(0, 'SMTP port (0: 465 with tls, else 25)', { min: 0, max: 65535 }),
+    CTDB_NOTIFY_EMAIL_SMTP_PORT: integer(0, 'SMTP port (0: 465 with tls, else 25)', {
+      min: 0,
+      max: 65535,
+    }),
     CTDB_NOTIFY_EMAIL_SECURITY: oneOf(
       ['opportunistic', 'starttls', 'tls', 'none'],
       'opportunistic',

@@ -123,7 +123,10 @@ export default defineNotificationHook({
       'trap receivers: host, host:port or [ipv6]:port, separated by spaces or commas',
       (item) => void parseReceiver(item),
     ),
-    CTDB_NOTIFY_SNMP_PORT: integer(162, 'UDP port of receivers that do not name one', { min: 1, max: 65535 }),
+    CTDB_NOTIFY_SNMP_PORT: integer(162, 'UDP port of receivers that do not name one', {
+      min: 1,
+      max: 65535,
+    }),
     CTDB_NOTIFY_SNMP_VERSION: oneOf(['2c', '3'], '2c', 'SNMP version: 2c or 3'),
     CTDB_NOTIFY_SNMP_COMMUNITY: text('public', 'community string (v2c)'),
     CTDB_NOTIFY_SNMP_USER: text('', 'USM user name (v3)'),
@@ -144,7 +147,10 @@ export default defineNotificationHook({
       'v3 privacy (encryption) protocol',
     ),
     CTDB_NOTIFY_SNMP_PRIV_PASSWORD: text('', 'v3 privacy pass phrase'),
-    CTDB_NOTIFY_SNMP_ENGINE_ID: text('', 'v3 engine ID in hex (default: derived from the host name)'),
+    CTDB_NOTIFY_SNMP_ENGINE_ID: text(
+      '',
+      'v3 engine ID in hex (default: derived from the host name)',
+    ),
     CTDB_NOTIFY_SNMP_INFORM: yesNo(false, 'send informs and wait for acknowledgement'),
     CTDB_NOTIFY_SNMP_ENTERPRISE_OID: {
       ...text(DEFAULT_ENTERPRISE_OID, 'root of the notification and object OIDs'),
@@ -184,7 +190,8 @@ export default defineNotificationHook({
         const auth = o.CTDB_NOTIFY_SNMP_AUTH_PASSWORD;
         const priv = o.CTDB_NOTIFY_SNMP_PRIV_PASSWORD;
         let level = o.CTDB_NOTIFY_SNMP_SECURITY_LEVEL;
-        if (level === 'auto') level = auth === '' ? 'noAuthNoPriv' : priv === '' ? 'authNoPriv' : 'authPriv';
+        if (level === 'auto')
+          level = auth === '' ? 'noAuthNoPriv' : priv === '' ? 'authNoPriv' : 'authPriv';
         if (level !== 'noAuthNoPriv' && auth === '')
           throw new Error(`${level} needs CTDB_NOTIFY_SNMP_AUTH_PASSWORD`);
         if (level === 'authPriv' && priv === '')
@@ -245,7 +252,9 @@ export default defineNotificationHook({
     const receivers = o.CTDB_NOTIFY_SNMP_RECEIVERS.map(parseReceiver);
     const results = await Promise.allSettled(receivers.map(sendOne));
     const failures = results.flatMap((r) =>
-      r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
+      r.status === 'rejected'
+        ? [r.reason instanceof Error ? r.reason.message : String(r.reason)]
+        : [],
     );
     if (failures.length > 0) throw new Error(failures.join('; '));
     ctx.log.info(

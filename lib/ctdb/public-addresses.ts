@@ -27,8 +27,7 @@ export function parsePublicAddresses(text: string, file: string): PublicAddress[
     if (extra.length > 0)
       throw new ConfigFileError(file, line, `unexpected text after the interfaces: '${t}'`);
     const m = /^([^/]+)\/(\d+)$/.exec(prefix);
-    if (m === null)
-      throw new ConfigFileError(file, line, `'${prefix}' is not ADDRESS/MASKBITS`);
+    if (m === null) throw new ConfigFileError(file, line, `'${prefix}' is not ADDRESS/MASKBITS`);
     const family = ipFamily(m[1]!);
     if (family === undefined)
       throw new ConfigFileError(file, line, `'${m[1]}' is not an IP address`);

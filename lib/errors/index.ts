@@ -66,6 +66,14 @@ export class ConfigFileError extends ToolkitError {
   }
 }
 
+/** Text that is not an IP address (or prefix) where one is required. */
+export class InvalidAddressError extends ToolkitError {
+  override name = 'InvalidAddressError';
+  constructor(readonly text: string) {
+    super(`'${text}' is not an IP address`);
+  }
+}
+
 /** A network interface that does not exist. */
 export class NoSuchInterfaceError extends ToolkitError {
   override name = 'NoSuchInterfaceError';

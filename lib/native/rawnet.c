@@ -18,7 +18,9 @@
 //       flags, window}>>
 //       Waits (in a worker thread) up to timeoutMs for the socket to become readable, then
 //       drains up to maxPackets frames and returns the TCP ones, parsed.
-//   captureClose(fd) -> undefined
+//   captureClose(fd) -> Promise<undefined>
+//       Frees the descriptor at once (it can no longer be read or closed); the close itself
+//       runs in a worker thread because it can take tens of milliseconds.
 //
 // Failures throw an Error with `errno` (number), `code` ("EPERM"…), `description` (strerror),
 // `operation` and `object`.
@@ -182,6 +184,54 @@ static uint16_t l4_checksum(const uint8_t *src, const uint8_t *dst, size_t alen,
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sending sockets, opened once and kept: closing a packet socket waits for an RCU grace period
+// (tens of milliseconds on a busy host), which would stall the event loop on every send. None
+// of them receives anything (protocol 0 / IPPROTO_RAW). They belong to the network namespace
+// the process was in when they were first used.
+
+enum { SEND_PACKET, SEND_RAW4, SEND_RAW6, SEND_KINDS };
+static int send_fds[SEND_KINDS] = {-1, -1, -1};
+static pthread_mutex_t send_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int new_send_socket(int kind) {
+  // Non-blocking: packets to a neighbour still being resolved sit in its queue charged to
+  // the socket's send buffer, and a blocking send would then stall the event loop.
+  int type = SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK;
+  return kind == SEND_PACKET ? socket(AF_PACKET, type, 0)
+         : kind == SEND_RAW4 ? socket(AF_INET, type, IPPROTO_RAW)
+                             : socket(AF_INET6, type, IPPROTO_RAW);
+}
+
+// Returns the kept socket of a kind, or -1 with errno set.
+static int send_socket(int kind) {
+  pthread_mutex_lock(&send_lock);
+  int s = send_fds[kind];
+  if (s < 0) {
+    s = new_send_socket(kind);
+    if (s >= 0) send_fds[kind] = s;
+  }
+  int err = errno;
+  pthread_mutex_unlock(&send_lock);
+  errno = err;
+  return s;
+}
+
+// sendto on the kept socket; if its send buffer is full, once more on a fresh socket (with an
+// empty buffer), closed straight after.
+static ssize_t send_with_fallback(int kind, int s, const void *buf, size_t len,
+                                  const struct sockaddr *to, socklen_t tolen) {
+  ssize_t n = sendto(s, buf, len, 0, to, tolen);
+  if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)) return n;
+  int t = new_send_socket(kind);
+  if (t < 0) return -1;
+  n = sendto(t, buf, len, 0, to, tolen);
+  int err = errno;
+  close(t);
+  errno = err;
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Link-layer sends (gratuitous ARP, neighbour advertisement)
 
 struct link_info {
@@ -190,10 +240,9 @@ struct link_info {
   bool loopback;
 };
 
-// Opens an AF_PACKET socket and looks up iface's index and MAC. Returns the socket or -1
-// after throwing.
+// Looks up iface's index and MAC. Returns the packet socket to send on, or -1 after throwing.
 static int open_link(napi_env env, const char *iface, struct link_info *li) {
-  int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  int s = send_socket(SEND_PACKET);
   if (s < 0) {
     throw_errno(env, errno, "socket(AF_PACKET)", iface);
     return -1;
@@ -203,20 +252,17 @@ static int open_link(napi_env env, const char *iface, struct link_info *li) {
   memcpy(ifr.ifr_name, iface, strlen(iface));
   if (ioctl(s, SIOCGIFINDEX, &ifr) < 0) {
     int err = errno;
-    close(s);
     throw_errno(env, err, "SIOCGIFINDEX", iface);
     return -1;
   }
   li->ifindex = ifr.ifr_ifindex;
   if (ioctl(s, SIOCGIFHWADDR, &ifr) < 0) {
     int err = errno;
-    close(s);
     throw_errno(env, err, "SIOCGIFHWADDR", iface);
     return -1;
   }
   li->loopback = ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK;
   if (!li->loopback && ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
-    close(s);
     throw_errno(env, EINVAL, "not an Ethernet interface", iface);
     return -1;
   }
@@ -231,8 +277,9 @@ static bool send_frame(napi_env env, int s, const struct link_info *li, const ui
   to.sll_family = AF_PACKET;
   to.sll_ifindex = li->ifindex;
   to.sll_halen = ETH_ALEN;
-  memcpy(to.sll_addr, frame, ETH_ALEN);  // the frame's destination MAC
-  ssize_t n = sendto(s, frame, len, 0, (struct sockaddr *)&to, sizeof(to));
+  memcpy(to.sll_addr, frame, ETH_ALEN);         // the frame's destination MAC
+  memcpy(&to.sll_protocol, frame + 12, 2);      // and its EtherType, already in network order
+  ssize_t n = send_with_fallback(SEND_PACKET, s, frame, len, (struct sockaddr *)&to, sizeof(to));
   if (n < 0 || (size_t)n != len) {
     throw_errno(env, n < 0 ? errno : EIO, "sendto(AF_PACKET)", iface);
     return false;
@@ -253,10 +300,7 @@ static napi_value send_arp(napi_env env, napi_callback_info info) {
   struct link_info li;
   int s = open_link(env, iface, &li);
   if (s < 0) return NULL;
-  if (li.loopback) {
-    close(s);
-    return js_bool(env, false);
-  }
+  if (li.loopback) return js_bool(env, false);
 
   // Ethernet header (14) + ARP for IPv4 over Ethernet (28), padded to the 60-byte minimum.
   uint8_t f[60];
@@ -276,7 +320,6 @@ static napi_value send_arp(napi_env env, napi_callback_info info) {
   memcpy(a + 24, addr, 4);                  // target IP = sender IP: "gratuitous"
 
   bool ok = send_frame(env, s, &li, f, sizeof(f), iface);
-  close(s);
   return ok ? js_bool(env, true) : NULL;
 }
 
@@ -292,10 +335,7 @@ static napi_value send_neighbour_advert(napi_env env, napi_callback_info info) {
   struct link_info li;
   int s = open_link(env, iface, &li);
   if (s < 0) return NULL;
-  if (li.loopback) {
-    close(s);
-    return js_bool(env, false);
-  }
+  if (li.loopback) return js_bool(env, false);
 
   // Ethernet (14) + IPv6 (40) + NA (24) + target link-layer option (8) = 86 bytes.
   enum { ETH = 14, IP6 = 40, NA = 24, OPT = 8, PLEN = NA + OPT };
@@ -325,7 +365,6 @@ static napi_value send_neighbour_advert(napi_env env, napi_callback_info info) {
   memcpy(na + 2, &c, 2);
 
   bool ok = send_frame(env, s, &li, f, sizeof(f), iface);
-  close(s);
   return ok ? js_bool(env, true) : NULL;
 }
 
@@ -383,7 +422,7 @@ static napi_value send_tcp(napi_env env, napi_callback_info info) {
     fill_tcp(pkt + 20, sport, dport, seq, ack, rst);
     uint16_t c = l4_checksum(src, dst, 4, IPPROTO_TCP, pkt + 20, 20);
     memcpy(pkt + 20 + 16, &c, 2);
-    s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);  // IPPROTO_RAW implies IP_HDRINCL
+    s = send_socket(SEND_RAW4);  // IPPROTO_RAW implies IP_HDRINCL
     struct sockaddr_in *sin = (struct sockaddr_in *)&to;
     sin->sin_family = AF_INET;
     memcpy(&sin->sin_addr, dst, 4);
@@ -400,7 +439,7 @@ static napi_value send_tcp(napi_env env, napi_callback_info info) {
     uint16_t c = l4_checksum(src, dst, 16, IPPROTO_TCP, pkt + 40, 20);
     memcpy(pkt + 40 + 16, &c, 2);
     // On Linux an AF_INET6 IPPROTO_RAW socket sends the header we give it.
-    s = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    s = send_socket(SEND_RAW6);
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
     sin6->sin6_family = AF_INET6;
     memcpy(&sin6->sin6_addr, dst, 16);  // port stays 0, as raw IPv6 sockets require
@@ -410,9 +449,9 @@ static napi_value send_tcp(napi_env env, napi_callback_info info) {
     throw_errno(env, errno, "socket(SOCK_RAW)", object);
     return NULL;
   }
-  ssize_t n = sendto(s, pkt, len, 0, (struct sockaddr *)&to, tolen);
+  ssize_t n = send_with_fallback(slen == 4 ? SEND_RAW4 : SEND_RAW6, s, pkt, len,
+                                 (struct sockaddr *)&to, tolen);
   int err = errno;
-  close(s);
   if (n < 0 || (size_t)n != len) {
     throw_errno(env, n < 0 ? err : EIO, "sendto(SOCK_RAW)", object);
     return NULL;
@@ -488,7 +527,7 @@ static napi_value capture_open(napi_env env, napi_callback_info info) {
 }
 
 // Claims a descriptor from captureOpen that has no read in flight: with `start_read` the slot
-// is marked busy (a read begins); otherwise the descriptor is closed and the slot freed.
+// is marked busy (a read begins); otherwise the slot is freed and the caller closes the fd.
 static bool claim_capture(napi_env env, napi_value v, bool start_read, int *fd_out) {
   uint32_t fd;
   if (!get_uint(env, v, 2147483647.0, "capture descriptor", &fd)) return false;
@@ -502,7 +541,6 @@ static bool claim_capture(napi_env env, napi_value v, bool start_read, int *fd_o
   } else if (start_read) {
     slot->busy = true;
   } else {
-    close(slot->fd);
     slot->fd = -1;
   }
   pthread_mutex_unlock(&captures_lock);
@@ -523,11 +561,54 @@ static void end_read(int fd) {
   pthread_mutex_unlock(&captures_lock);
 }
 
+struct close_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  int fd;
+};
+
+// close() of a packet socket waits for an RCU grace period, so it runs in a worker thread.
+static void close_execute(napi_env env, void *data) {
+  (void)env;
+  struct close_work *w = data;
+  close(w->fd);
+}
+
+static void close_complete(napi_env env, napi_status status, void *data) {
+  (void)status;
+  struct close_work *w = data;
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  napi_resolve_deferred(env, w->deferred, undefined);
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
 static napi_value capture_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int fd;
-  if (get_args(env, info, 1, argv)) claim_capture(env, argv[0], false, &fd);
-  return NULL;
+  if (!get_args(env, info, 1, argv) || !claim_capture(env, argv[0], false, &fd)) return NULL;
+  // The descriptor is out of the table now, so it cannot be read or closed again.
+  struct close_work *w = calloc(1, sizeof(*w));
+  napi_value promise, name;
+  if (w == NULL) {
+    close(fd);
+    napi_get_undefined(env, &promise);
+    return promise;
+  }
+  w->fd = fd;
+  napi_create_promise(env, &w->deferred, &promise);
+  napi_create_string_utf8(env, "rawnet.captureClose", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, close_execute, close_complete, w, &w->work) !=
+          napi_ok ||
+      napi_queue_async_work(env, w->work) != napi_ok) {
+    close(fd);  // could not queue: close here instead, and settle the promise now
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, w->deferred, undefined);
+    free(w);
+  }
+  return promise;
 }
 
 struct tcp_record {

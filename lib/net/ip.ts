@@ -2,6 +2,7 @@
 // arithmetic CTDB's scripts get from `ip` for free: broadcast addresses (`brd +`), network
 // prefixes, and RFC 5952 text for IPv6.
 import { isIPv4, isIPv6 } from 'node:net';
+import { InvalidAddressError } from '../errors/index.js';
 
 export type Family = 4 | 6;
 
@@ -23,13 +24,7 @@ export function maxBits(family: Family): number {
   return family === 4 ? 32 : 128;
 }
 
-/** Thrown for text that is not an IP address. */
-export class InvalidAddressError extends Error {
-  override name = 'InvalidAddressError';
-  constructor(readonly text: string) {
-    super(`'${text}' is not an IP address`);
-  }
-}
+export { InvalidAddressError };
 
 /** The bytes of an IPv4 (4) or IPv6 (16) address. */
 export function ipToBuffer(ip: string): Buffer {

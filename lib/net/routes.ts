@@ -105,7 +105,9 @@ export async function replaceRoute(spec: RouteSpec): Promise<void> {
 export async function deleteRoute(spec: RouteSpec): Promise<void> {
   const { data, attrs } = await encode(spec);
   try {
-    await nl((s) => s.delRoute({ ...data, scope: rt.RouteScope.NOWHERE /* matches any scope */ }, attrs));
+    await nl((s) =>
+      s.delRoute({ ...data, scope: rt.RouteScope.NOWHERE /* matches any scope */ }, attrs),
+    );
   } catch (err) {
     throw toNetlinkError(err, 'delete route', describe(spec));
   }

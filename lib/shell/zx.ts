@@ -14,7 +14,10 @@ export interface ShellBinding {
 }
 
 /** A tagged-template runner: `` await sh`ip -j addr show dev ${iface}` ``. */
-export type BoundShell = (pieces: TemplateStringsArray, ...args: unknown[]) => Promise<ProcessOutput>;
+export type BoundShell = (
+  pieces: TemplateStringsArray,
+  ...args: unknown[]
+) => Promise<ProcessOutput>;
 
 /** Returns zx's `$` bound to a hook's signal and logger; failures reject with CommandError. */
 export function boundShell(binding: ShellBinding): BoundShell {

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 
 export type ThresholdOutcome =
   /** Usage reached the unhealthy threshold: the check (and the monitor event) fails. */
-  | 'unhealthy'
-  | 'ok';
+  'unhealthy' | 'ok';
 
 export interface ThresholdCheck {
   /** What is measured, as it appears in messages: `Filesystem /var`, `System memory`. */

@@ -39,6 +39,8 @@ export interface ResetResult {
   readonly reset: number;
   /** Pairs never answered. */
   readonly unanswered: readonly Connection[];
+  /** Rounds of tickles sent. */
+  readonly rounds: number;
 }
 
 interface Pair {
@@ -59,7 +61,7 @@ export async function resetConnections(
   const pending = new Map<string, Pair>();
   for (const c of pairs) pending.set(connectionKey(c), { client: c.src, server: c.dst });
   const attempted = pending.size;
-  if (attempted === 0) return { attempted: 0, reset: 0, unanswered: [] };
+  if (attempted === 0) return { attempted: 0, reset: 0, unanswered: [], rounds: 0 };
 
   const maxAttempts = opts.maxAttempts ?? KILL_MAX_ATTEMPTS;
   const interval = opts.retryIntervalMs ?? KILL_RETRY_INTERVAL_MS;
@@ -67,6 +69,7 @@ export async function resetConnections(
   const log = opts.log;
   const aborted = (): boolean => opts.signal?.aborted === true;
   let reset = 0;
+  let rounds = 0;
   const sendFailed = (kind: 'tickle' | 'rst', pair: Connection, err: unknown): void => {
     if (opts.onSendError !== undefined) opts.onSendError(kind, pair, err);
     else log?.error(`Error sending ${kind} for ${formatConnection(pair)}: ${String(err)}`);
@@ -93,6 +96,7 @@ export async function resetConnections(
   try {
     for (let attempt = 0; attempt < maxAttempts && pending.size > 0; attempt++) {
       if (aborted()) break;
+      rounds++;
       let n = 0;
       for (const p of pending.values()) {
         if (++n > batchSize) break;
@@ -110,10 +114,11 @@ export async function resetConnections(
       }
     }
   } finally {
-    rawnet.captureClose(fd);
+    // Not awaited: the close runs in a worker thread and nothing depends on it finishing.
+    void rawnet.captureClose(fd);
   }
   const unanswered = [...pending.values()].map((p) => ({ src: p.client, dst: p.server }));
-  return { attempted, reset, unanswered };
+  return { attempted, reset, unanswered, rounds };
 }
 
 export interface KillOptions extends ResetOptions {
@@ -130,6 +135,8 @@ export interface KillReport {
   readonly remaining: readonly Connection[];
   /** Set when killing could not be attempted at all (CTDB: `Failed to kill TCP connections`). */
   readonly error?: Error;
+  /** How the reset went, when it ran. */
+  readonly reset?: ResetResult;
 }
 
 /**
@@ -153,15 +160,14 @@ export async function killTcpConnections(
     if (opts.oneway !== true && !ONE_WAY_PORTS.has(c.src.port))
       pairs.push({ src: c.src, dst: c.dst });
   }
-  let error: Error | undefined;
+  let outcome: { reset: ResetResult } | { error: Error };
   try {
-    await resetConnections(pairs, opts);
+    outcome = { reset: await resetConnections(pairs, opts) };
   } catch (err) {
-    error = err instanceof Error ? err : new TcpError(String(err));
+    outcome = { error: err instanceof Error ? err : new TcpError(String(err)) };
   }
   const remaining = await listConnections(ip);
-  const report = { total: conns.length, killed: conns.length - remaining.length, remaining };
-  return error === undefined ? report : { ...report, error };
+  return { total: conns.length, killed: conns.length - remaining.length, remaining, ...outcome };
 }
 
 /** The lines CTDB's kill_tcp_connections prints for a report (none when nothing was found). */

@@ -65,9 +65,15 @@ function toError(err: unknown, family: number): Error {
   );
 }
 
+// One sock_diag socket for the process, made on first use and kept (unreferenced, so it never
+// holds the process open): making and closing one per call costs milliseconds. A socket that
+// failed is dropped and a fresh one made next time.
+let diagSocket: ReturnType<typeof createNetlink> | undefined;
+
 /** Every established TCP connection in this namespace, as {local, peer}. */
 export async function listEstablished(): Promise<{ local: Endpoint; peer: Endpoint }[]> {
-  const sock = createNetlink(Protocol.SOCK_DIAG);
+  const sock = (diagSocket ??= createNetlink(Protocol.SOCK_DIAG));
+  let ok = false;
   try {
     const out: { local: Endpoint; peer: Endpoint }[] = [];
     for (const family of [AF_INET, AF_INET6]) {
@@ -94,9 +100,13 @@ export async function listEstablished(): Promise<{ local: Endpoint; peer: Endpoi
         if (c !== undefined) out.push(c);
       }
     }
+    ok = true;
     return out;
   } finally {
-    sock.close();
+    if (!ok && diagSocket === sock) {
+      diagSocket = undefined;
+      sock.close();
+    }
   }
 }
 

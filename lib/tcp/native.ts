@@ -34,7 +34,7 @@ interface RawnetAddon {
   ): void;
   captureOpen(): number;
   captureRead(fd: number, timeoutMs: number, maxPackets: number): Promise<CapturedSegment[]>;
-  captureClose(fd: number): void;
+  captureClose(fd: number): Promise<void>;
 }
 
 /** The window our own tickles and resets carry, so a capture can recognise them. */
@@ -121,9 +121,6 @@ export const rawnet = {
       throw toRawNetError(err);
     }
   },
-  captureClose: (fd: number): void => {
-    call((a) => {
-      a.captureClose(fd);
-    });
-  },
+  /** Frees `fd` at once; the returned promise settles when the socket is actually closed. */
+  captureClose: (fd: number): Promise<void> => call((a) => a.captureClose(fd)),
 };

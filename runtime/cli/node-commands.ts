@@ -353,7 +353,7 @@ function findLocalNode(ctx: CommandContext): boolean {
   return false;
 }
 
-type SessionFn = (s: ToolSession, args: readonly string[]) => Promise<number>;
+type SessionFn = (s: ToolSession, args: readonly string[]) => number | Promise<number>;
 
 /** A command that talks to ctdbd. `remote`: accepts `-n` for another node. */
 function daemonCommand(name: string, remote: boolean, fn: SessionFn): Command {
@@ -384,7 +384,7 @@ function daemonCommand(name: string, remote: boolean, fn: SessionFn): Command {
 /** A command that runs without the daemon (and refuses `-n`). */
 function localCommand(
   name: string,
-  fn: (ctx: CommandContext, args: readonly string[]) => Promise<number>,
+  fn: (ctx: CommandContext, args: readonly string[]) => number,
 ): Command {
   const help = commandHelp(name);
   return {
@@ -392,11 +392,11 @@ function localCommand(
     args: help?.args ?? '',
     summary: help?.summary ?? '',
     localOnly: true,
-    async run(args, ctx) {
+    run(args, ctx) {
       try {
-        return await fn(ctx, args);
+        return Promise.resolve(fn(ctx, args));
       } catch (err) {
-        if (err instanceof CommandExit) return err.code;
+        if (err instanceof CommandExit) return Promise.resolve(err.code);
         throw err;
       }
     },
@@ -410,12 +410,12 @@ function noArgs(s: ToolSession, args: readonly string[], name: string): void {
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-const version = localCommand('version', async (ctx) => {
+const version = localCommand('version', (ctx) => {
   ctx.io.out(`${COMPATIBLE_VERSION}\n`);
   return 0;
 });
 
-const listnodes = localCommand('listnodes', async (ctx, args) => {
+const listnodes = localCommand('listnodes', (ctx, args) => {
   if (args.length !== 0) usageExit(ctx, 'listnodes');
   const path = nodesFilePath(ctx.env);
   const nodes = readNodesFile(path);
@@ -435,7 +435,7 @@ const listnodes = localCommand('listnodes', async (ctx, args) => {
   return 0;
 });
 
-const pnn = daemonCommand('pnn', false, async (s) => {
+const pnn = daemonCommand('pnn', false, (s) => {
   s.out(`${s.pnn}\n`);
   return 0;
 });

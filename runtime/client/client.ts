@@ -255,8 +255,9 @@ export class CtdbClient {
   getIfaces(destnode: number): Promise<readonly Iface[]> {
     return this.call(Control.GET_IFACES, destnode, undefined, ifaceListPayload);
   }
+  /** SHUTDOWN goes out with NOREPLY, as CTDB sends it: done once written. */
   shutdown(destnode: number): Promise<void> {
-    return this.call(Control.SHUTDOWN, destnode);
+    return this.connection.controlNoReply({ opcode: Control.SHUTDOWN, destnode });
   }
 
   // -------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // REGISTER_SRVID; see controls.ts). Malformed packets from the daemon are reported through
 // `onProtocolError` and dropped.
 import { connect, type Socket } from 'node:net';
-import { Operation, UNKNOWN_PNN, Srvid } from '../protocol/constants.js';
+import { ControlFlag, Operation, UNKNOWN_PNN, Srvid } from '../protocol/constants.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { FrameParser } from '../protocol/framing.js';
 import {
@@ -141,6 +141,31 @@ export class CtdbConnection {
       }
       this.pending.set(reqid, p);
       this.socket.write(packet);
+    });
+  }
+
+  /**
+   * Sends a control with the NOREPLY flag (CTDB uses it for SHUTDOWN): the daemon will not
+   * answer, so the call is complete once the packet is written.
+   */
+  controlNoReply(req: Omit<ControlRequest, 'timeoutMs'>): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new ControlTransportError(req.opcode, req.destnode, Errno.ENOTCONN));
+    }
+    const packet = encodeReqControl({
+      destnode: req.destnode,
+      srcnode: this.pnn,
+      reqid: this.allocReqid(),
+      opcode: req.opcode,
+      srvid: req.srvid ?? 0n,
+      flags: (req.flags ?? 0) | ControlFlag.NOREPLY,
+      ...(req.data === undefined ? {} : { data: req.data }),
+    });
+    return new Promise((resolve, reject) => {
+      this.socket.write(packet, (err) => {
+        if (err) reject(new ControlTransportError(req.opcode, req.destnode, Errno.EPIPE));
+        else resolve();
+      });
     });
   }
 

@@ -40,6 +40,7 @@ export class ClusterMutex extends EventEmitter {
   private readonly child: ChildProcess | undefined;
   private readonly started = Date.now();
   private timer: NodeJS.Timeout | undefined;
+  private lossReason: LossReason | undefined;
   private settle!: (r: TakeResult) => void;
   /** Resolves once with the status byte (or the parent's own '2'/'3'). */
   readonly result: Promise<TakeResult>;
@@ -135,6 +136,7 @@ export class ClusterMutex extends EventEmitter {
       });
     } else if (this.innerState === 'held') {
       this.innerState = 'lost';
+      this.lossReason = reason;
       this.emit('lost', reason);
     }
   }
@@ -153,6 +155,15 @@ export class ClusterMutex extends EventEmitter {
       this.finish('released', { status: MutexStatus.Error, detail: 'released before a status' });
     else if (this.innerState === 'held') this.innerState = 'released';
     this.terminate();
+  }
+
+  /**
+   * Resolves when a held mutex is lost (at once if it already was); never resolves if the
+   * mutex is released or was never held. An alternative to the 'lost' event that cannot miss it.
+   */
+  whenLost(): Promise<LossReason> {
+    if (this.innerState === 'lost') return Promise.resolve(this.lossReason ?? 'helper exited');
+    return new Promise((resolve) => this.once('lost', resolve));
   }
 
   /** Resolves when the helper process has exited (at once if it never ran). */

@@ -11,6 +11,8 @@ import { decodePacket, type Packet } from '../protocol/packets.js';
 
 export class LocalClient {
   readonly srvids = new Set<bigint>();
+  /** REGISTER_NOTIFY: messages broadcast to the cluster when this client disconnects. */
+  readonly notify = new Map<bigint, Uint8Array>();
   constructor(
     readonly id: number,
     readonly socket: Socket,

@@ -6,6 +6,7 @@ import { loadNodesFile } from '../config/nodes-file.js';
 import { levelNameFromNumber } from '../logging/index.js';
 import { Capability, NodeFlag, RecoveryMode, Runstate } from '../protocol/constants.js';
 import { Control, controlLabel, isImplementedIn417 } from '../protocol/controls.js';
+import { Reader } from '../protocol/cursor.js';
 import type { ReqControl } from '../protocol/packets.js';
 import {
   banStatePayload,
@@ -13,6 +14,7 @@ import {
   nodeFlagChangePayload,
   nodeMapPayload,
   stringPayload,
+  u64Payload,
   stringnPayload,
   tunablePayload,
   u32Payload,
@@ -128,6 +130,24 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
     },
   ],
   [Control.GET_PID, () => ({ status: process.pid })],
+  [
+    Control.REGISTER_NOTIFY,
+    (_d, req, ctx) => {
+      // ctdb_notify_data: srvid u64, then a u32-length-prefixed blob.
+      const r = new Reader(req.data, 'notify_data');
+      const srvid = r.u64('srvid');
+      const data = r.bytesOf(r.u32('len'), 'data');
+      ctx.client?.notify.set(srvid, Uint8Array.from(data));
+      return OK;
+    },
+  ],
+  [
+    Control.DEREGISTER_NOTIFY,
+    (_d, req, ctx) => {
+      const srvid = u64Payload.decode(req.data);
+      return ctx.client?.notify.delete(srvid) === true ? OK : fail('No such notification');
+    },
+  ],
   [Control.GET_PNN, (d) => ({ status: d.pnn })],
   [
     Control.SHUTDOWN,

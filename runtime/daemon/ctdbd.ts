@@ -13,6 +13,7 @@ import {
   CAPABILITIES_DEFAULT,
   Capability,
   ControlFlag,
+  DebugLevel,
   DestNode,
   INVALID_GENERATION,
   NODE_FLAGS_INACTIVE,
@@ -102,7 +103,7 @@ export class Ctdbd {
   recmode: number = RecoveryMode.ACTIVE;
   vnnmap: { generation: number; map: number[] };
   capabilities: number;
-  debugLevel = 0;
+  debugLevel: number;
   lastRecoveryStarted = 0;
   lastRecoveryFinished = 0;
   banTimer: NodeJS.Timeout | undefined;
@@ -122,6 +123,7 @@ export class Ctdbd {
     this.tunables = s.tunables;
     this.config = s.config;
     this.nodesFile = s.nodesFile;
+    this.debugLevel = DebugLevel[s.config.logging.logLevel];
     let caps = CAPABILITIES_DEFAULT;
     if (!s.config.cluster.leaderCapability) caps &= ~Capability.RECMASTER;
     if (!s.config.legacy.lmasterCapability) caps &= ~Capability.LMASTER;
@@ -166,7 +168,10 @@ export class Ctdbd {
       s.socketPath,
       {
         packet: (client, packet) => this.fromClient(client, packet),
-        gone: () => undefined,
+        gone: (client) => {
+          for (const [srvid, data] of client.notify)
+            this.sendMessage(DestNode.BROADCAST_CONNECTED, srvid, data);
+        },
       },
       s.log,
     );
@@ -425,7 +430,7 @@ export class Ctdbd {
         srcnode: this.pnn,
         reqid: 0,
         generation: this.vnnmap.generation,
-        version: keepaliveVersion(4, 17),
+        version: this.version,
         uptime: Math.floor((Date.now() - this.startTime) / 1000),
       }),
     );
@@ -735,9 +740,42 @@ export class Ctdbd {
         this.deliverMessage(packet.srvid, packet.data, pnn);
         return;
       case Operation.REQ_KEEPALIVE:
-        return; // counted by the transport
+        // Counted by the transport; here only the version check.
+        this.checkPeerVersion(pnn, packet.version, packet.uptime);
+        return;
       default:
         this.log.debug(`Ignored packet operation ${packet.operation} from node ${pnn}`);
+    }
+  }
+
+  /** Our version as keepalives carry it (CTDB_TEST_SAMBA_VERSION overrides, as in CTDB). */
+  private readonly version = ((): number => {
+    const m = /^(\d+)\.(\d+)/.exec(process.env.CTDB_TEST_SAMBA_VERSION ?? '');
+    return m === null ? keepaliveVersion(4, 17) : keepaliveVersion(Number(m[1]), Number(m[2]));
+  })();
+
+  /**
+   * Mixed versions are refused unless AllowMixedVersions: the daemon with the shorter uptime
+   * (or, on equal uptime, the lower version) shuts down.
+   */
+  private checkPeerVersion(
+    pnn: number,
+    version: number | undefined,
+    uptime: number | undefined,
+  ): void {
+    if (this.tunables.value('AllowMixedVersions') !== 0 || this.shuttingDown) return;
+    if (version === undefined || uptime === undefined) {
+      this.log.error(`Keepalive without version from node ${pnn} - shutting down`);
+      void this.shutdown();
+      return;
+    }
+    if (version === this.version) return;
+    const ours = Math.floor((Date.now() - this.startTime) / 1000);
+    if (ours < uptime || (ours === uptime && this.version < version)) {
+      this.log.error(
+        `Version mismatch with node ${pnn} (0x${version.toString(16)} vs 0x${this.version.toString(16)}) - shutting down`,
+      );
+      void this.shutdown();
     }
   }
 

@@ -41,6 +41,13 @@ while (1) {
       open(STDIN, '<', "/proc/$daemon/fd/0") or open(STDIN, '<', '/dev/null');
       open(STDOUT, '>', $out) or POSIX::_exit(64 + $!);
       open(STDERR, '>&', \*STDOUT) or POSIX::_exit(64 + $!);
+      # execv(), not execvp(): no /bin/sh fallback for a file the kernel cannot run.
+      if (open(my $fh, '<', $path)) {
+        my $magic = '';
+        sysread($fh, $magic, 4);
+        close($fh);
+        POSIX::_exit(64 + POSIX::ENOEXEC()) unless $magic =~ /^(#!|\x7fELF)/;
+      }
       { no warnings 'exec'; exec { $path } $argv0, @args; }
       POSIX::_exit(64 + $!);
     }

@@ -112,9 +112,7 @@ async function machineStatus(io: HelperIo, opts: HelperOptions): Promise<NodeSta
 /** Human `ctdb nodestatus all` lines whose address (2nd field) is a group member. */
 function memberLines(text: string, members: readonly GroupMember[]): string[] {
   const ips = new Set(members.map((m) => m.ip));
-  return text
-    .split('\n')
-    .filter((line) => ips.has(line.trim().split(/\s+/)[1] ?? '\0'));
+  return text.split('\n').filter((line) => ips.has(line.trim().split(/\s+/)[1] ?? '\0'));
 }
 
 async function natgw(

@@ -139,10 +139,7 @@ function runScript(
   });
 }
 
-async function runAll(
-  event: NotificationEventName,
-  opts: NotifyOptions,
-): Promise<ScriptOutcome[]> {
+async function runAll(event: NotificationEventName, opts: NotifyOptions): Promise<ScriptOutcome[]> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_NOTIFY_TIMEOUT_MS;
   let scripts: string[];
   if (opts.script !== undefined) {
@@ -156,7 +153,10 @@ async function runAll(
       return [];
     }
     if (!(await isExecutableFile(opts.script))) {
-      opts.log.error({ script: opts.script, event }, `Notification script ${opts.script} is not executable.`);
+      opts.log.error(
+        { script: opts.script, event },
+        `Notification script ${opts.script} is not executable.`,
+      );
       return [];
     }
     scripts = [opts.script];

@@ -73,7 +73,8 @@ describe('31.clamd', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'h7-clamd-'));
     mkdirSync(join(dir, 'base'));
-    if (existsSync('/etc/ctdb/functions')) copyFileSync('/etc/ctdb/functions', join(dir, 'base', 'functions'));
+    if (existsSync('/etc/ctdb/functions'))
+      copyFileSync('/etc/ctdb/functions', join(dir, 'base', 'functions'));
     clamd = new FakeClamd(join(dir, 'clamd.ctl'));
     env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -127,32 +128,46 @@ describe('31.clamd', () => {
     });
   });
 
-  test('the same outcomes and messages as CTDB 4.17’s 31.clamd', {
-    skip: existsSync(REFERENCE) && existsSync('/etc/ctdb/functions') ? false : 'Debian ctdb not installed',
-  }, async () => {
-    const reference = (e: NodeJS.ProcessEnv = env): Promise<Result> => run(REFERENCE, ['monitor'], e);
-    await clamd.stop();
-    await clamd.start();
-    assert.deepEqual(await ours(), await reference());
-    await clamd.stop();
-    const want = await reference();
-    assert.equal(want.code, 1);
-    assert.deepEqual(await ours(), want);
-    const e = { ...env };
-    delete e.CTDB_CLAMD_SOCKET;
-    assert.deepEqual(await ours(e), await reference(e));
-  });
+  test(
+    'the same outcomes and messages as CTDB 4.17’s 31.clamd',
+    {
+      skip:
+        existsSync(REFERENCE) && existsSync('/etc/ctdb/functions')
+          ? false
+          : 'Debian ctdb not installed',
+    },
+    async () => {
+      const reference = (e: NodeJS.ProcessEnv = env): Promise<Result> =>
+        run(REFERENCE, ['monitor'], e);
+      await clamd.stop();
+      await clamd.start();
+      assert.deepEqual(await ours(), await reference());
+      await clamd.stop();
+      const want = await reference();
+      assert.equal(want.code, 1);
+      assert.deepEqual(await ours(), want);
+      const e = { ...env };
+      delete e.CTDB_CLAMD_SOCKET;
+      assert.deepEqual(await ours(e), await reference(e));
+    },
+  );
 
-  test('startup stops then starts the service; a failed start fails with its status', {
-    skip:
-      existsSync(REFERENCE) && existsSync('/etc/ctdb/functions') && !existsSync('/etc/init.d/clamav-daemon')
-        ? false
-        : 'needs Debian ctdb, and no real ClamAV service to disturb',
-  }, async () => {
-    // No clamav service here, so `service clamav start` fails: both scripts pass that on.
-    const theirs = await run(REFERENCE, ['startup'], env);
-    const mine = await run(process.execPath, ['--import', TSX, LAUNCHER, SCRIPT, 'startup'], env);
-    assert.notEqual(theirs.code, 0);
-    assert.deepEqual(mine, theirs);
-  });
+  test(
+    'startup stops then starts the service; a failed start fails with its status',
+    {
+      skip:
+        existsSync(REFERENCE) &&
+        existsSync('/etc/ctdb/functions') &&
+        !existsSync('/etc/init.d/clamav-daemon')
+          ? false
+          : 'needs Debian ctdb, and no real ClamAV service to disturb',
+    },
+    async () => {
+      // No clamav service here, so `service clamav start` fails: both scripts pass that on.
+      const theirs = await run(REFERENCE, ['startup'], env);
+      const mine = await run(process.execPath, ['--import', TSX, LAUNCHER, SCRIPT, 'startup'], env);
+      assert.notEqual(theirs.code, 0);
+      assert.deepEqual(mine, theirs);
+    },
+  );
 });

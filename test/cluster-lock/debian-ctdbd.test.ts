@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getLock } from '../../runtime/cluster-lock/native.js';
 import { EtcdServer, etcdUnavailable } from '../support/etcd.js';
 import { NetLab, canCreateNamespaces, type LabHost, type LabProcess } from '../support/netlab.js';
-import { tsNode } from './util.js';
+import { timeUntil, tsNode } from './util.js';
 
 const CTDBD = '/usr/sbin/ctdbd';
 const CTDB = '/usr/bin/ctdb';
@@ -131,7 +131,7 @@ function netns(pid: number): string {
 /** Stops every ctdbd of a test (its helpers follow: they watch their parent). */
 async function stopAll(nodes: Node[]): Promise<void> {
   for (const n of nodes) n.ctdbd?.kill('SIGKILL');
-  await Promise.all(nodes.map((n) => n.ctdbd?.exited));
+  await Promise.all(nodes.map((n) => n.ctdbd?.exited ?? Promise.resolve()));
 }
 
 describe(
@@ -179,6 +179,19 @@ describe(
         const other = nodes.find((n) => n.pnn !== leader)!;
         const t0 = Date.now();
         leaderNode.ctdbd!.kill('SIGKILL');
+        // The old leader's helper must let go as soon as its recovery daemon is gone.
+        const releasedMs = await timeUntil(
+          async () => {
+            const v = await etcd.etcdctl(['get', '--print-value-only', '/_locks/_ctdb/deb']);
+            return !v.stdout.includes(`pid=${pid} `) && !v.stdout.trim().endsWith(`pid=${pid}`);
+          },
+          20_000,
+          'release of the old leader key',
+        );
+        console.log(
+          `Debian ctdbd + ctdb_etcd_lock: old key released ${releasedMs.toFixed(0)} ms after kill -9 of the leader`,
+        );
+        assert.ok(releasedMs < 5000, `the key lived ${releasedMs} ms (lease TTL 9 s)`);
         const next = await waitForLeader([other], 120_000);
         const ms = Date.now() - t0;
         console.log(
@@ -218,6 +231,22 @@ describe(
         const other = nodes.find((n) => n.pnn !== leader)!;
         const t0 = Date.now();
         leaderNode.ctdbd!.kill('SIGKILL');
+        const releasedMs = await timeUntil(
+          () => {
+            const fd2 = openSync(lockFile, constants.O_RDWR);
+            try {
+              return getLock(fd2, 'write', 0, 1)?.pid !== holder.pid;
+            } finally {
+              closeSync(fd2);
+            }
+          },
+          20_000,
+          'release of the old leader lock',
+        );
+        console.log(
+          `Debian ctdbd + ctdb_mutex_fcntl_helper: old lock released ${releasedMs.toFixed(0)} ms after kill -9 of the leader`,
+        );
+        assert.ok(releasedMs < 5000, `the lock lived ${releasedMs} ms`);
         const next = await waitForLeader([other], 120_000);
         console.log(
           `Debian ctdbd + ctdb_mutex_fcntl_helper: new leader ${Date.now() - t0} ms after kill -9 of the leader`,

@@ -14,6 +14,7 @@ import {
   startDaemon,
   type Fixture,
 } from './support.js';
+import { eventTool } from '../../runtime/eventd/tool.js';
 
 const skip = haveDebian ? false : 'Debian ctdb package (ctdb-event, ctdb-eventd) not installed';
 
@@ -92,7 +93,7 @@ describe('ours and Debian ctdb-eventd on the same fixture', { skip }, () => {
   });
 });
 
-describe('our ctdb-event tool next to Debian\'s', { skip }, () => {
+describe("our ctdb-event tool next to Debian's", { skip }, () => {
   test('usage, argument errors and connection failure print the same', async () => {
     const fx = makeFixture();
     try {
@@ -113,15 +114,34 @@ describe('our ctdb-event tool next to Debian\'s', { skip }, () => {
         ['script', 'list', 'nothere'],
       ]) {
         const d = await debianTool(fx, ...args);
-        const o = await ourTool(fx, ...args);
+        const o = await inProcess(fx, args);
         assert.deepEqual(
           { code: o.code, stdout: o.stdout, stderr: o.stderr },
           { code: d.code, stdout: d.stdout, stderr: d.stderr },
           `ctdb-event ${args.join(' ')}`,
         );
       }
+      // And the command itself, once, as a process.
+      const d = await debianTool(fx, 'run', '1', 'legacy');
+      const o = await ourTool(fx, 'run', '1', 'legacy');
+      assert.deepEqual(o, d);
     } finally {
       fx.cleanup();
     }
   });
 });
+
+/** Our tool's code in this process (tools/ctdb-event.ts is a thin wrapper around it). */
+async function inProcess(
+  fx: Fixture,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await eventTool(
+    args,
+    { out: (t) => (stdout += t), err: (t) => (stderr += t) },
+    fx.env,
+  );
+  return { code, stdout, stderr };
+}

@@ -317,8 +317,15 @@ describe('our ctdb-eventd under the Debian ctdb-event tool', { skip }, () => {
       '',
       '',
     ]);
-    const never = await debianTool(fx, 'run', '2', 'tshang', 'startup');
-    assert.equal(never.code, 110);
+    const never = debianTool(fx, 'run', '2', 'tshang', 'startup');
+    await sleep(700);
+    // A promise that never settles does not block the daemon either.
+    const duringNever = await debianTool(fx, 'status', 'tshang', 'monitor');
+    assert.equal(duringNever.code, 110);
+    assert.deepEqual(
+      [(await never).code, (await never).stdout],
+      [110, 'Event startup in tshang timed out\n'],
+    );
     // Workers were replaced: TypeScript scripts still run afterwards.
     fx.write(
       join(dir, '01.busy.script'),

@@ -177,7 +177,21 @@ describe('natgw and lvs commands match CTDB 4.17 helpers', { skip }, () => {
     );
     assert.equal((await ours('lvs', 'leader')).stdout, '2\n');
     assert.equal((await ours('lvs', 'list')).stdout, '1 10.1.0.2\n2 10.1.0.3\n3 10.1.0.4\n');
-    assert.match((await ours('natgw', 'status')).stdout, /^pnn:0 10\.1\.0\.1 +UNHEALTHY \(THIS NODE\)\n/);
+    assert.match(
+      (await ours('natgw', 'status')).stdout,
+      /^pnn:0 10\.1\.0\.1 +UNHEALTHY \(THIS NODE\)\n/,
+    );
+  });
+
+  test('without $CTDB, the ctdb found on PATH is asked', async () => {
+    writeStates(join(dir, 'state'), [[], ['disabled'], [], []]);
+    const noCtdb = { ...env };
+    delete noCtdb.CTDB;
+    let stdout = '';
+    const io = { out: (t: string) => void (stdout += t), err: () => undefined };
+    assert.equal(await main(['lvs', 'list'], io, noCtdb), 0);
+    assert.equal(stdout, reference('lvs', 'list').stdout);
+    assert.equal(stdout, '2 10.1.0.3\n3 10.1.0.4\n');
   });
 
   test('daemon unreachable', async () => {

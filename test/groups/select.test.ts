@@ -66,7 +66,10 @@ describe('group nodes file', () => {
   });
 
   test('a word that is not an address is an error', () => {
-    assert.throws(() => parseGroupNodes('node1\n', 'f'), /Invalid IP address "node1" in "f" line 1/);
+    assert.throws(
+      () => parseGroupNodes('node1\n', 'f'),
+      /Invalid IP address "node1" in "f" line 1/,
+    );
   });
 });
 
@@ -85,7 +88,10 @@ describe('ctdb -X nodestatus', () => {
   });
 
   test('a malformed row is an error, empty output is no nodes', () => {
-    assert.throws(() => parseNodeStatusMachine('hdr\n|0|10.1.0.1|0|\n'), NodeStatusUnavailableError);
+    assert.throws(
+      () => parseNodeStatusMachine('hdr\n|0|10.1.0.1|0|\n'),
+      NodeStatusUnavailableError,
+    );
     assert.deepEqual(parseNodeStatusMachine(''), []);
   });
 });

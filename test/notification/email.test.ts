@@ -56,10 +56,19 @@ describe('email notification hook', () => {
     assert.equal(unhealthy.user, 'ctdb');
     assert.equal(unhealthy.from, 'cluster@example.org');
     assert.deepEqual(unhealthy.to, ['admin@example.org', 'oncall@example.org']);
-    assert.equal(unhealthy.headers.get('subject'), `[UNHEALTHY] node 1 (10.1.0.2) on ${hostname()}`);
+    assert.equal(
+      unhealthy.headers.get('subject'),
+      `[UNHEALTHY] node 1 (10.1.0.2) on ${hostname()}`,
+    );
     assert.equal(healthy.headers.get('subject'), `[HEALTHY] node 1 (10.1.0.2) on ${hostname()}`);
-    assert.match(unhealthy.body, new RegExp(`^Node: +${hostname()}, PNN 1, address 10\\.1\\.0\\.2$`, 'm'));
-    assert.match(unhealthy.body, /^Event: unhealthy \(monitor: the node went from HEALTHY to UNHEALTHY\)$/m);
+    assert.match(
+      unhealthy.body,
+      new RegExp(`^Node: +${hostname()}, PNN 1, address 10\\.1\\.0\\.2$`, 'm'),
+    );
+    assert.match(
+      unhealthy.body,
+      /^Event: unhealthy \(monitor: the node went from HEALTHY to UNHEALTHY\)$/m,
+    );
     assert.match(unhealthy.body, /^pnn:1 10\.1\.0\.2 +UNHEALTHY \(THIS NODE\)$/m);
     assert.match(unhealthy.body, /^Recovery mode:NORMAL \(0\)$/m);
     assert.match(healthy.body, /^Event: healthy /m);

@@ -64,10 +64,19 @@ describe('notification hook API', () => {
     });
     const { log } = memoryLogger();
     const env = { CTDB_BASE: base, MY_FLAG: 'yes' };
-    assert.equal(await runNotificationHook(hook, { event: 'healthy', scriptName: 'demo', env, log }), 0);
+    assert.equal(
+      await runNotificationHook(hook, { event: 'healthy', scriptName: 'demo', env, log }),
+      0,
+    );
     // Not handled, and unknown to CTDB: both succeed without running the hook.
-    assert.equal(await runNotificationHook(hook, { event: 'startup', scriptName: 'demo', env, log }), 0);
-    assert.equal(await runNotificationHook(hook, { event: 'bogus', scriptName: 'demo', env, log }), 0);
+    assert.equal(
+      await runNotificationHook(hook, { event: 'startup', scriptName: 'demo', env, log }),
+      0,
+    );
+    assert.equal(
+      await runNotificationHook(hook, { event: 'bogus', scriptName: 'demo', env, log }),
+      0,
+    );
     assert.deepEqual(seen, [['healthy', 'from demo', false, 'demo']]);
   });
 
@@ -79,7 +88,10 @@ describe('notification hook API', () => {
     });
     const { log, lines } = memoryLogger();
     const env = { CTDB_BASE: base };
-    assert.equal(await runNotificationHook(hook, { event: 'init', scriptName: 'bad', env, log }), 1);
+    assert.equal(
+      await runNotificationHook(hook, { event: 'init', scriptName: 'bad', env, log }),
+      1,
+    );
     assert.match(lines.join(''), /bad\.options:2: MY_FLAG: expected yes or no/);
   });
 
@@ -91,7 +103,10 @@ describe('notification hook API', () => {
         throw new Error('receiver said no');
       },
     });
-    assert.equal(await runNotificationHook(failing, { event: 'setup', scriptName: 'f', env, log }), 1);
+    assert.equal(
+      await runNotificationHook(failing, { event: 'setup', scriptName: 'f', env, log }),
+      1,
+    );
     assert.match(lines.join(''), /f: setup notification failed: receiver said no/);
 
     let aborted = false;

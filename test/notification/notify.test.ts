@@ -5,7 +5,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,17 +54,21 @@ describe('notification dispatcher', () => {
     script(join(d, 'b.script'), `echo "b $1" >> ${marks}`);
     script(join(d, 'off.script'), `echo "off $1" >> ${marks}`, 0o644);
     script(join(d, 'helper.sh'), `echo "helper $1" >> ${marks}`);
+    // Enabled by a symlink to a script kept elsewhere, as packaged scripts are.
+    script(join(hooks.dir, 'shipped'), `echo "c $1" >> ${marks}`);
+    symlinkSync(join(hooks.dir, 'shipped'), join(d, 'c.script'));
     assert.deepEqual(
       (await enabledNotificationScripts(d)).map((p) => p.slice(d.length + 1)),
-      ['a.script', 'b.script'],
+      ['a.script', 'b.script', 'c.script'],
     );
     const outcomes = await notify('startup', { log: new MemoryLog(), env: hooks.env }).done;
     assert.deepEqual(
       outcomes.map((o) => o.exitCode),
-      [0, 0],
+      [0, 0, 0],
     );
     const lines = readFileSync(marks, 'utf8').trim().split('\n').sort();
-    assert.deepEqual(lines, [`a startup ${hooks.base}`, 'b startup']);
+    assert.deepEqual(lines, [`a startup ${hooks.base}`, 'b startup', 'c startup']);
+    rmSync(join(d, 'c.script'));
   });
 
   test('the caller never waits; a failure is logged as CTDB logs it; others still run', async () => {
@@ -167,35 +179,39 @@ describe('email receiver down or hung', () => {
   });
 });
 
-describe("CTDB's notify.sh runs our hooks", { skip: existsSync('/etc/ctdb/notify.sh') ? false : 'no /etc/ctdb/notify.sh' }, () => {
-  test('an email arrives through /etc/ctdb/notify.sh', async () => {
-    const hooks = makeHookBase('notifysh');
-    const sink = await MailSink.start({});
-    try {
-      hooks.install(
-        'email',
-        'email',
-        `CTDB_NOTIFY_EMAIL_SMTP_HOST=127.0.0.1\nCTDB_NOTIFY_EMAIL_SMTP_PORT=${sink.port}\nCTDB_NOTIFY_EMAIL_SECURITY=none\nCTDB_NOTIFY_EMAIL_TO=admin@example.org\n`,
-      );
-      copyFileSync('/etc/ctdb/notify.sh', join(hooks.base, 'notify.sh'));
-      chmodSync(join(hooks.base, 'notify.sh'), 0o755);
-      // Asynchronously: the SMTP server runs in this process.
-      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        execFile(
-          join(hooks.base, 'notify.sh'),
-          ['healthy'],
-          { env: hooks.env, timeout: 30_000 },
-          (err, _stdout, stderr) => {
-            resolve({ code: err === null ? 0 : (err.code as number | null), stderr });
-          },
+describe(
+  "CTDB's notify.sh runs our hooks",
+  { skip: existsSync('/etc/ctdb/notify.sh') ? false : 'no /etc/ctdb/notify.sh' },
+  () => {
+    test('an email arrives through /etc/ctdb/notify.sh', async () => {
+      const hooks = makeHookBase('notifysh');
+      const sink = await MailSink.start({});
+      try {
+        hooks.install(
+          'email',
+          'email',
+          `CTDB_NOTIFY_EMAIL_SMTP_HOST=127.0.0.1\nCTDB_NOTIFY_EMAIL_SMTP_PORT=${sink.port}\nCTDB_NOTIFY_EMAIL_SECURITY=none\nCTDB_NOTIFY_EMAIL_TO=admin@example.org\n`,
         );
-      });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(sink.mails.length, 1);
-      assert.match(sink.mails[0]?.headers.get('subject') ?? '', /^CTDB healthy: /);
-    } finally {
-      await sink.close();
-      hooks.cleanup();
-    }
-  });
-});
+        copyFileSync('/etc/ctdb/notify.sh', join(hooks.base, 'notify.sh'));
+        chmodSync(join(hooks.base, 'notify.sh'), 0o755);
+        // Asynchronously: the SMTP server runs in this process.
+        const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          execFile(
+            join(hooks.base, 'notify.sh'),
+            ['healthy'],
+            { env: hooks.env, timeout: 30_000 },
+            (err, _stdout, stderr) => {
+              resolve({ code: err === null ? 0 : (err.code as number | null), stderr });
+            },
+          );
+        });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(sink.mails.length, 1);
+        assert.match(sink.mails[0]?.headers.get('subject') ?? '', /^CTDB healthy: /);
+      } finally {
+        await sink.close();
+        hooks.cleanup();
+      }
+    });
+  },
+);

@@ -8,7 +8,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { notify } from '../../runtime/notification/index.js';
 import { DEFAULT_ENTERPRISE_OID as ARC } from '../../events/notification/snmp-trap.js';
-import { CLUSTER_STATE, makeHookBase, MemoryLog, NODE1_ADDRESS, type HookBase } from './support/hooks.js';
+import {
+  CLUSTER_STATE,
+  makeHookBase,
+  MemoryLog,
+  NODE1_ADDRESS,
+  type HookBase,
+} from './support/hooks.js';
 import { freeUdpPort, haveSnmptrapd, TrapReceiver } from './support/snmptrapd.js';
 
 const skip = haveSnmptrapd() ? false : 'snmptrapd (Debian package snmptrapd) is not installed';
@@ -111,7 +117,10 @@ describe('SNMP trap notification hook', { skip }, () => {
     assert.ok(performance.now() - started < 50, 'notify returns before the hook runs');
     const [outcome] = await run.done;
     assert.equal(outcome?.exitCode, 1, outcome?.output);
-    assert.match(log.errors().join('\n'), /Notification script ".*snmp-trap\.script unhealthy" failed with error 1/);
+    assert.match(
+      log.errors().join('\n'),
+      /Notification script ".*snmp-trap\.script unhealthy" failed with error 1/,
+    );
     assert.match(outcome?.output ?? '', /inform to 127\.0\.0\.1:\d+/);
   });
 });

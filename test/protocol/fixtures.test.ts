@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Control,
+  ControlFlag,
   DestNode,
   Operation,
   Srvid,
@@ -238,5 +239,20 @@ describe('captured daemon packets', () => {
     assert.equal(t.AllowMixedVersions, 0);
     assert.equal(t.IPAllocAlgorithm, 2);
     assert.equal(hex(tunableListPayload.encode(t)), hex(p.data));
+  });
+});
+
+describe('captured shutdown', () => {
+  test('SHUTDOWN goes to the target with NOREPLY and is never answered', () => {
+    const cap = load('shutdown_n2.json');
+    const reqs = cap.requests.map((h) => decodePacket(Buffer.from(h, 'hex')));
+    const sd = reqs.find(
+      (p) => p.operation === Operation.REQ_CONTROL && p.opcode === Control.SHUTDOWN,
+    );
+    assert.ok(sd?.operation === Operation.REQ_CONTROL);
+    assert.equal(sd.flags & ControlFlag.NOREPLY, ControlFlag.NOREPLY);
+    assert.equal(sd.header.destnode, 2);
+    const replies = cap.replies.map((h) => decodePacket(Buffer.from(h, 'hex')).header.reqid);
+    assert.ok(!replies.includes(sd.header.reqid));
   });
 });

@@ -201,14 +201,14 @@ describe('addon argument checks', () => {
     const ebusy = (e: unknown): boolean => e instanceof RawNetError && e.code === 'EBUSY';
     const pending = rawnet.captureRead(fd, 50, 1);
     assert.throws(() => {
-      rawnet.captureClose(fd);
+      void rawnet.captureClose(fd);
     }, ebusy);
     await assert.rejects(rawnet.captureRead(fd, 0, 1), ebusy);
     assert.ok(Array.isArray(await pending));
-    rawnet.captureClose(fd);
+    await rawnet.captureClose(fd);
     assert.throws(
       () => {
-        rawnet.captureClose(fd);
+        void rawnet.captureClose(fd);
       },
       (e: unknown) => e instanceof RawNetError && e.code === 'EBADF',
     );
@@ -216,7 +216,7 @@ describe('addon argument checks', () => {
   test('only descriptors from captureOpen are read or closed', async () => {
     assert.throws(
       () => {
-        rawnet.captureClose(0);
+        void rawnet.captureClose(0);
       },
       (e: unknown) => e instanceof RawNetError && e.code === 'EBADF',
     );

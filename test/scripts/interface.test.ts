@@ -27,7 +27,11 @@ async function neighbourMac(host: LabHost, ip: string): Promise<string | undefin
 }
 
 /** Polls until CHECK returns true, at most COUNT times INTERVAL ms apart. */
-async function eventually(check: () => Promise<boolean>, count = 50, interval = 100): Promise<boolean> {
+async function eventually(
+  check: () => Promise<boolean>,
+  count = 50,
+  interval = 100,
+): Promise<boolean> {
   for (let i = 0; i < count; i++) {
     if (await check()) return true;
     await sleep(interval);
@@ -121,7 +125,10 @@ describe('10.interface in network namespaces', { skip }, () => {
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
     const rel = await script.run('releaseip', 'eth1', ip, '64');
     assert.equal(rel.status, 0, rel.output);
-    assert.doesNotMatch(await node0.check(['ip', '-6', 'addr', 'show', 'dev', 'eth1']), /fd78::100/);
+    assert.doesNotMatch(
+      await node0.check(['ip', '-6', 'addr', 'show', 'dev', 'eth1']),
+      /fd78::100/,
+    );
   });
 
   for (const method of ['no', 'yes'] as const) {
@@ -147,7 +154,10 @@ describe('10.interface in network namespaces', { skip }, () => {
       await conn.waitForOutput(/connected/);
       const rel = await script.run('releaseip', 'eth1', ip, '24');
       assert.equal(rel.status, 0, rel.output);
-      assert.match(rel.output, new RegExp(`Killed 1/1 TCP connections to released IP ${ip.replaceAll('.', '\\.')}`));
+      assert.match(
+        rel.output,
+        new RegExp(`Killed 1/1 TCP connections to released IP ${ip.replaceAll('.', '\\.')}`),
+      );
       await conn.waitForOutput(/error ECONNRESET|closed/, 5000);
       assert.doesNotMatch(await addressesOn(node0, 'eth1'), new RegExp(ip.replaceAll('.', '\\.')));
       // The DROP rule put in place during the release is gone again.
@@ -239,13 +249,19 @@ describe('10.interface in network namespaces', { skip }, () => {
   });
 
   test('init drops public addresses left behind and shutdown drops hosted ones', async () => {
-    const { script } = await scriptOn(node0, '10.78.0.130/24 eth1\n# comment\n10.78.0.131/24 eth1\n');
+    const { script } = await scriptOn(
+      node0,
+      '10.78.0.130/24 eth1\n# comment\n10.78.0.131/24 eth1\n',
+    );
     await node0.check(['ip', 'addr', 'add', '10.78.0.130/24', 'dev', 'eth1']);
     const init = await script.run('init');
     assert.equal(init.status, 0, init.output);
     assert.match(init.output, /Removing public address 10\.78\.0\.130\/24 from device eth1/);
     assert.doesNotMatch(await addressesOn(node0, 'eth1'), /10\.78\.0\.130/);
-    assert.equal((await node0.check(['cat', '/proc/sys/net/ipv4/conf/all/arp_filter'])).trim(), '1');
+    assert.equal(
+      (await node0.check(['cat', '/proc/sys/net/ipv4/conf/all/arp_filter'])).trim(),
+      '1',
+    );
     assert.equal((await script.run('takeip', 'eth1', '10.78.0.131', '24')).status, 0);
     const down = await script.run('shutdown');
     assert.equal(down.status, 0, down.output);

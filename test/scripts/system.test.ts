@@ -37,29 +37,38 @@ describe('05.system', () => {
 
   const stateDir = (): string => join(box.varDir, 'service/system-monitoring');
 
-  test('the filesystem warning is printed once per new figure, then a notice when it clears', {
-    skip: false,
-  }, async () => {
-    assert.ok(usage >= 2, `this test needs a filesystem at least 2% full (${fs} is ${usage}%)`);
-    box.write('script.options', `CTDB_MONITOR_FILESYSTEM_USAGE="${fs}:1"\nCTDB_MONITOR_MEMORY_USAGE=""\n`);
-    const first = await script.run('monitor');
-    assert.equal(first.status, 0, first.output);
-    assert.ok(
-      first.output.includes(`WARNING: Filesystem ${fs} utilization ${usage}% >= threshold 1%\n`),
-      first.output,
-    );
-    const cache = join(stateDir(), `cache_Filesystem_${fs.replaceAll('/', 'SLASH_')}`);
-    assert.ok(existsSync(cache), 'the reported figure is cached');
-    const second = await script.run('monitor');
-    assert.doesNotMatch(second.output, /Filesystem/, 'an unchanged figure is not repeated');
-    box.write('script.options', `CTDB_MONITOR_FILESYSTEM_USAGE="${fs}:100"\n`);
-    const cleared = await script.run('monitor');
-    assert.ok(
-      cleared.output.includes(`NOTICE: Filesystem ${fs} utilization ${usage}% < threshold 100%\n`),
-      cleared.output,
-    );
-    assert.ok(!existsSync(cache));
-  });
+  test(
+    'the filesystem warning is printed once per new figure, then a notice when it clears',
+    {
+      skip: false,
+    },
+    async () => {
+      assert.ok(usage >= 2, `this test needs a filesystem at least 2% full (${fs} is ${usage}%)`);
+      box.write(
+        'script.options',
+        `CTDB_MONITOR_FILESYSTEM_USAGE="${fs}:1"\nCTDB_MONITOR_MEMORY_USAGE=""\n`,
+      );
+      const first = await script.run('monitor');
+      assert.equal(first.status, 0, first.output);
+      assert.ok(
+        first.output.includes(`WARNING: Filesystem ${fs} utilization ${usage}% >= threshold 1%\n`),
+        first.output,
+      );
+      const cache = join(stateDir(), `cache_Filesystem_${fs.replaceAll('/', 'SLASH_')}`);
+      assert.ok(existsSync(cache), 'the reported figure is cached');
+      const second = await script.run('monitor');
+      assert.doesNotMatch(second.output, /Filesystem/, 'an unchanged figure is not repeated');
+      box.write('script.options', `CTDB_MONITOR_FILESYSTEM_USAGE="${fs}:100"\n`);
+      const cleared = await script.run('monitor');
+      assert.ok(
+        cleared.output.includes(
+          `NOTICE: Filesystem ${fs} utilization ${usage}% < threshold 100%\n`,
+        ),
+        cleared.output,
+      );
+      assert.ok(!existsSync(cache));
+    },
+  );
 
   test('the filesystem error threshold fails monitor', async () => {
     box.write('script.options', `CTDB_MONITOR_FILESYSTEM_USAGE="${fs}:1:2"\n`);
@@ -76,12 +85,17 @@ describe('05.system', () => {
     const r = await script.run('monitor');
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /WARNING: Directory \/nonexistent\/h2b does not exist/);
-    assert.ok(r.output.includes(`WARNING: abc is an invalid percentage in "Filesystem ${fs}" check`));
+    assert.ok(
+      r.output.includes(`WARNING: abc is an invalid percentage in "Filesystem ${fs}" check`),
+    );
   });
 
   test('memory thresholds warn and fail with CTDB text', async () => {
     const opts = (mem: string): void =>
-      box.write('script.options', `CTDB_MONITOR_FILESYSTEM_USAGE="${fs}:100"\nCTDB_MONITOR_MEMORY_USAGE=${mem}\n`);
+      box.write(
+        'script.options',
+        `CTDB_MONITOR_FILESYSTEM_USAGE="${fs}:100"\nCTDB_MONITOR_MEMORY_USAGE=${mem}\n`,
+      );
     opts('100'); // below every threshold: clears any cached figure
     assert.equal((await script.run('monitor')).status, 0);
     opts('1:1');
@@ -104,7 +118,8 @@ describe('05.system', () => {
 
   test('without settings the database filesystems are checked at 90%', async () => {
     box.write('script.options', '');
-    for (const d of ['volatile', 'persistent', 'state']) mkdirSync(join(box.dir, d), { recursive: true });
+    for (const d of ['volatile', 'persistent', 'state'])
+      mkdirSync(join(box.dir, d), { recursive: true });
     const r = await script.run('monitor');
     assert.equal(r.status, 0, r.output);
     const defaults = join(stateDir(), 'cache_filsystem_usage_defaults');

@@ -27,7 +27,15 @@ class Probe {
   static async start(host: LabHost): Promise<Probe> {
     const child = spawn(
       'ip',
-      ['netns', 'exec', host.ns, process.execPath, '--import', 'tsx', resolve(import.meta.dirname, 'ns-probe.ts')],
+      [
+        'netns',
+        'exec',
+        host.ns,
+        process.execPath,
+        '--import',
+        'tsx',
+        resolve(import.meta.dirname, 'ns-probe.ts'),
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     const p = new Probe(child);
@@ -38,7 +46,9 @@ class Probe {
     this.child.stdin!.write(`${JSON.stringify({ fn, args })}\n`);
     const r = await Promise.race([
       this.lines.next(),
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`${fn} timed out`)), 20_000).unref()),
+      new Promise<never>((_, rej) =>
+        setTimeout(() => rej(new Error(`${fn} timed out`)), 20_000).unref(),
+      ),
     ]);
     return JSON.parse(r.value as string) as Reply;
   }
@@ -100,20 +110,42 @@ describe('toolkit against the kernel', { skip }, () => {
   });
 
   test('routes in a numbered table: add, list, flush; a policy rule to reach it', async () => {
-    await probe.ok('addRoute', { destination: 'default', gateway: '10.78.0.254', iface: 'eth1', table: 1234 });
-    await probe.ok('addRoute', { destination: '192.168.7.0/24', gateway: '10.78.0.254', table: 1234 });
+    await probe.ok('addRoute', {
+      destination: 'default',
+      gateway: '10.78.0.254',
+      iface: 'eth1',
+      table: 1234,
+    });
+    await probe.ok('addRoute', {
+      destination: '192.168.7.0/24',
+      gateway: '10.78.0.254',
+      table: 1234,
+    });
     const shown = await node.check(['ip', 'route', 'show', 'table', '1234']);
     assert.match(shown, /default via 10\.78\.0\.254 dev eth1/);
     assert.match(shown, /192\.168\.7\.0\/24 via 10\.78\.0\.254 dev eth1/);
     const listed = (await probe.ok('listRoutes', { table: 1234 })) as { destination: string }[];
     assert.deepEqual(listed.map((r) => r.destination).sort(), ['0.0.0.0/0', '192.168.7.0/24']);
-    const dup = await probe.call('addRoute', { destination: '192.168.7.0/24', gateway: '10.78.0.254', table: 1234 });
+    const dup = await probe.call('addRoute', {
+      destination: '192.168.7.0/24',
+      gateway: '10.78.0.254',
+      table: 1234,
+    });
     assert.equal(dup.error?.errno, 'EEXIST');
 
     await probe.ok('addRule', { from: '10.78.0.55', table: 1234, priority: 1000 });
-    assert.match(await node.check(['ip', 'rule', 'show']), /1000:\s+from 10\.78\.0\.55 lookup 1234/);
-    const rules = (await probe.ok('listRules', 4)) as { from?: string; table: number; priority?: number }[];
-    assert.ok(rules.some((r) => r.from === '10.78.0.55/32' && r.table === 1234 && r.priority === 1000));
+    assert.match(
+      await node.check(['ip', 'rule', 'show']),
+      /1000:\s+from 10\.78\.0\.55 lookup 1234/,
+    );
+    const rules = (await probe.ok('listRules', 4)) as {
+      from?: string;
+      table: number;
+      priority?: number;
+    }[];
+    assert.ok(
+      rules.some((r) => r.from === '10.78.0.55/32' && r.table === 1234 && r.priority === 1000),
+    );
     await probe.ok('deleteRule', { from: '10.78.0.55', table: 1234, priority: 1000 });
     assert.doesNotMatch(await node.check(['ip', 'rule', 'show']), /10\.78\.0\.55/);
 
@@ -163,18 +195,35 @@ describe('toolkit against the kernel', { skip }, () => {
   });
 
   test("iptables waits for CTDB's flock held by a shell script", async () => {
-    const holder = node.spawn(['flock', join(varDir, 'iptables.flock'), '-c', 'echo held; sleep 1']);
+    const holder = node.spawn([
+      'flock',
+      join(varDir, 'iptables.flock'),
+      '-c',
+      'echo held; sleep 1',
+    ]);
     await holder.waitForOutput(/held/);
     const t0 = Date.now();
-    await probe.ok('ensureRule', { family: 'inet', chain: 'INPUT', rule: ['-s', '10.99.0.1', '-j', 'ACCEPT'] }, { varDir });
+    await probe.ok(
+      'ensureRule',
+      { family: 'inet', chain: 'INPUT', rule: ['-s', '10.99.0.1', '-j', 'ACCEPT'] },
+      { varDir },
+    );
     assert.ok(Date.now() - t0 >= 500, 'ran while the lock was held');
     assert.equal(
-      await probe.ok('ensureRule', { family: 'inet', chain: 'INPUT', rule: ['-s', '10.99.0.1', '-j', 'ACCEPT'] }, { varDir }),
+      await probe.ok(
+        'ensureRule',
+        { family: 'inet', chain: 'INPUT', rule: ['-s', '10.99.0.1', '-j', 'ACCEPT'] },
+        { varDir },
+      ),
       false,
       'a present rule is not added twice',
     );
     assert.equal(
-      await probe.ok('removeRule', { family: 'inet', chain: 'INPUT', rule: ['-s', '10.99.0.1', '-j', 'ACCEPT'] }, { varDir }),
+      await probe.ok(
+        'removeRule',
+        { family: 'inet', chain: 'INPUT', rule: ['-s', '10.99.0.1', '-j', 'ACCEPT'] },
+        { varDir },
+      ),
       1,
     );
     assert.equal(await probe.ok('ensureChain', 'inet', 'CTDB_TEST', { varDir }), true);
@@ -197,6 +246,25 @@ describe('toolkit against the kernel', { skip }, () => {
     assert.equal(await probe.ok('isUnixSocketListening', sock), true);
     assert.equal(await probe.ok('isUnixSocketListening', `${sock}.nope`), false);
     server.kill();
+  });
+
+  test('ipvsadm wrappers manage a virtual service and its real servers', async (t) => {
+    const probeIpvs = await node.run(['ipvsadm', '-Ln']);
+    if (probeIpvs.code !== 0) {
+      t.skip(`IPVS unavailable: ${probeIpvs.stderr.trim().split('\n')[0]}`);
+      return;
+    }
+    await probe.ok('addVirtualService', 'tcp', '10.78.0.1:445', {
+      scheduler: 'lc',
+      persistent: 86400,
+    });
+    await probe.ok('addRealServer', 'tcp', '10.78.0.1:445', '10.78.0.2', { method: 'gatewaying' });
+    const table = (await probe.ok('listIpvs')) as string;
+    assert.match(table, /TCP\s+10\.78\.0\.1:445 lc persistent 86400/);
+    assert.match(table, /-> 10\.78\.0\.2:445\s+Route/);
+    await probe.ok('deleteRealServer', 'tcp', '10.78.0.1:445', '10.78.0.2');
+    await probe.ok('deleteVirtualService', 'tcp', '10.78.0.1:445');
+    assert.doesNotMatch((await probe.ok('listIpvs')) as string, /10\.78\.0\.1/);
   });
 
   test('run reports a failing command as CommandError with exit code and stderr', async () => {

@@ -58,7 +58,12 @@ describe('failcount', () => {
   test('a warning-only check repeats its warning once per interval', async () => {
     let now = Date.now();
     const lines: string[] = [];
-    const fc = new Failcount({ stateDir: dir, print: (l) => lines.push(l), interval: 60, now: () => now });
+    const fc = new Failcount({
+      stateDir: dir,
+      print: (l) => lines.push(l),
+      interval: 60,
+      now: () => now,
+    });
     await fc.init('dir /srv');
     assert.equal(await fc.incr('dir /srv', '1', 'missing'), 'warned');
     assert.equal(await fc.incr('dir /srv', '1', 'missing'), 'ok', 'silent within the interval');

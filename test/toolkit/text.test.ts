@@ -99,7 +99,10 @@ describe('public_addresses', () => {
 });
 
 test('static-routes: good lines become routes, bad ones errors with file and line', () => {
-  const r = parseStaticRoutes('eth1 10.3.3.0/24 10.0.0.1\n# x\neth2 zzz 10.0.0.1\neth3 10.4.0.0/16 nope\n', 'sr');
+  const r = parseStaticRoutes(
+    'eth1 10.3.3.0/24 10.0.0.1\n# x\neth2 zzz 10.0.0.1\neth3 10.4.0.0/16 nope\n',
+    'sr',
+  );
   assert.deepEqual(r.routes, [
     { iface: 'eth1', destination: '10.3.3.0/24', gateway: '10.0.0.1', line: 1 },
   ]);
@@ -123,7 +126,9 @@ describe('bond status', () => {
     [
       `Bonding Mode: ${mode}`,
       active === '' ? '' : `Currently Active Slave: ${active}`,
-      ...mii.map((m, i) => (i === 0 ? `MII Status: ${m}` : `\nSlave Interface: eth${i}\nMII Status: ${m}`)),
+      ...mii.map((m, i) =>
+        i === 0 ? `MII Status: ${m}` : `\nSlave Interface: eth${i}\nMII Status: ${m}`,
+      ),
     ].join('\n');
 
   test('active-backup with an active slave', () => {
@@ -135,7 +140,9 @@ describe('bond status', () => {
   });
 
   test('802.3ad with every slave down', () => {
-    const s = parseBondStatus(bond('IEEE 802.3ad Dynamic link aggregation', '', 'up', 'down', 'down'));
+    const s = parseBondStatus(
+      bond('IEEE 802.3ad Dynamic link aggregation', '', 'up', 'down', 'down'),
+    );
     assert.equal(s.is8023ad, true);
     assert.equal(s.miiUp, true);
     assert.deepEqual(s.slaveMiiUp, [false, false]);
@@ -154,13 +161,20 @@ test('memory usage as CTDB computes it', () => {
 });
 
 test('netlink failures become NetlinkError with the errno name', () => {
-  const e = toNetlinkError(new Error('Request rejected: EEXIST'), 'add address', '10.0.0.1/24 dev eth1');
+  const e = toNetlinkError(
+    new Error('Request rejected: EEXIST'),
+    'add address',
+    '10.0.0.1/24 dev eth1',
+  );
   assert.ok(e instanceof NetlinkError);
   assert.equal(e.errno, 'EEXIST');
   assert.equal(e.operation, 'add address');
   assert.equal(e.object, '10.0.0.1/24 dev eth1');
   assert.equal(e.message, 'add address 10.0.0.1/24 dev eth1: EEXIST');
-  assert.equal(toNetlinkError(Object.assign(new Error('x'), { code: 'EPERM' }), 'op', 'o').errno, 'EPERM');
+  assert.equal(
+    toNetlinkError(Object.assign(new Error('x'), { code: 'EPERM' }), 'op', 'o').errno,
+    'EPERM',
+  );
   assert.equal(toNetlinkError('weird', 'op', 'o').errno, 'EUNKNOWN');
   assert.equal(strerror('EADDRNOTAVAIL'), 'Cannot assign requested address');
 });

@@ -55,12 +55,15 @@ async function runCtdb(
   try {
     // `ctdb nodestatus` and `ctdb status` exit non-zero when a node has flags: use the output.
     const r = await runAllowingFailure(file, [...prefix, ...args], {
-      env: env as NodeJS.ProcessEnv,
+      env,
       signal,
       timeoutMs,
     });
     if (r.stdout.trim() !== '') return { stdout: r.stdout, failure: undefined };
-    const why = r.stderr.trim().split('\n').filter((l) => l !== '');
+    const why = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '');
     return { stdout: '', failure: why.at(-1) ?? `exit code ${r.exitCode}` };
   } catch (err) {
     return { stdout: '', failure: err instanceof Error ? err.message : String(err) };

@@ -1,80 +1,111 @@
-// For each unassigned address, the node where it would cost least (lowest PNN on ties),
-// kept current as costs change. LCP2 places one address per step and every step changes the
-// cost of all remaining addresses on one node; a rescan of N nodes per address per step would
-// dominate (in practice every address shares the same cheapest node, the least loaded one,
-// so every step would rescan everything). A small tournament tree per address makes each
-// change O(log N).
+// For each unassigned address, the node where it would cost least (lowest PNN on ties), and
+// the cheapest (address, node) pair overall, first in list order on ties — the choice LCP2
+// makes at every step of placing unassigned addresses.
+//
+// Each step gives one address to one node, which raises the cost of every remaining address
+// on that node and no other. In practice most addresses share the same cheapest node (the
+// least loaded one), so recomputing every affected address at every step would make the
+// whole placement quadratic in addresses times nodes. Instead an address whose cheapest node
+// just received an address is only marked stale: its old cost is still a lower bound (costs
+// never go down), and it is recomputed only when that bound could beat the best pair found
+// among the up-to-date ones. Few are.
 
 export class CheapestNode {
-  private readonly size: number;
-  /** Per slot, a 1-based binary tree; leaves at [size, 2 * size). Cost and node per entry. */
-  private readonly cost: Float64Array;
-  private readonly node: Int32Array;
+  private readonly bestCost: Float64Array;
+  private readonly bestNode: Int32Array;
+  private readonly stale: Uint8Array;
 
   constructor(
     private readonly numNodes: number,
+    private readonly numIps: number,
     /** Slot → address index. */
     private readonly ipOfSlot: readonly number[],
-    /** ip-major (ip * numNodes + pnn) exact dsums; a cost is the uint32_t reduction. */
+    /** Node-major (pnn * numIps + ip) exact dsums; a cost is the uint32_t reduction. */
     private readonly sums: Float64Array,
-    /** ip-major: 1 where the node may take the address; null when no node may take any. */
+    /** ip-major (ip * numNodes + pnn): 1 where the node may take the address; null: none may. */
     private readonly allowed: Uint8Array | null,
+    /**
+     * Costs may wrap past 2^32 (hundreds of thousands of addresses), so an old cost is no
+     * longer a lower bound: recompute every affected address eagerly.
+     */
+    private readonly eager: boolean,
   ) {
-    let size = 1;
-    while (size < numNodes) size *= 2;
-    this.size = size;
     const slots = ipOfSlot.length;
-    this.cost = new Float64Array(slots * 2 * size).fill(Infinity);
-    this.node = new Int32Array(slots * 2 * size).fill(-1);
-    for (let slot = 0; slot < slots; slot++) {
-      const base = slot * 2 * size;
-      for (let pnn = 0; pnn < numNodes; pnn++) {
-        this.cost[base + size + pnn] = this.costOf(slot, pnn);
-        this.node[base + size + pnn] = pnn;
-      }
-      for (let k = size - 1; k >= 1; k--) {
-        const left = base + 2 * k;
-        const from = this.cost[left + 1]! < this.cost[left]! ? left + 1 : left;
-        this.cost[base + k] = this.cost[from]!;
-        this.node[base + k] = this.node[from]!;
+    this.bestCost = new Float64Array(slots);
+    this.bestNode = new Int32Array(slots);
+    this.stale = new Uint8Array(slots);
+    for (let slot = 0; slot < slots; slot++) this.refresh(slot);
+  }
+
+  private refresh(slot: number): void {
+    const ip = this.ipOfSlot[slot]!;
+    let node = -1;
+    let cost = Infinity;
+    if (this.allowed !== null) {
+      const row = ip * this.numNodes;
+      for (let pnn = 0; pnn < this.numNodes; pnn++) {
+        if (this.allowed[row + pnn] !== 1) continue;
+        const c = this.sums[pnn * this.numIps + ip]! >>> 0;
+        if (node < 0 || c < cost) {
+          node = pnn;
+          cost = c;
+        }
       }
     }
+    this.bestNode[slot] = node;
+    this.bestCost[slot] = cost;
+    this.stale[slot] = 0;
   }
 
-  private costOf(slot: number, pnn: number): number {
-    const at = this.ipOfSlot[slot]! * this.numNodes + pnn;
-    return this.allowed !== null && this.allowed[at] === 1 ? this.sums[at]! >>> 0 : Infinity;
-  }
-
-  /** The costs of node pnn changed for these slots: re-read them and fix the trees. */
+  /** Node pnn's costs went up for these slots. */
   nodeChanged(pnn: number, slots: readonly number[]): void {
-    const size = this.size;
-    const cost = this.cost;
-    const node = this.node;
     for (const slot of slots) {
-      const base = slot * 2 * size;
-      let k = size + pnn;
-      cost[base + k] = this.costOf(slot, pnn);
-      // Climb while the subtree's winner changes; the left child (lower PNNs) wins ties.
-      for (k >>= 1; k >= 1; k >>= 1) {
-        const left = base + 2 * k;
-        const from = cost[left + 1]! < cost[left]! ? left + 1 : left;
-        const at = base + k;
-        if (cost[at] === cost[from] && node[at] === node[from]) break;
-        cost[at] = cost[from]!;
-        node[at] = node[from]!;
-      }
+      if (this.eager || this.bestNode[slot] === pnn) this.stale[slot] = 1;
     }
   }
 
-  /** The cheapest node for the slot's address, or -1 if no node may take it. */
-  best(slot: number): number {
-    const root = slot * 2 * this.size + 1;
-    return this.cost[root] === Infinity ? -1 : this.node[root]!;
+  /**
+   * The position in `slots` (which are in list order) of the cheapest placeable address,
+   * or -1 if none can be placed. Ties go to the earlier position.
+   */
+  pick(slots: readonly number[]): number {
+    let pick = -1;
+    let pickCost = Infinity;
+    // Up-to-date slots first: their minimum bounds which stale slots are worth refreshing.
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[k]!;
+      if (this.stale[slot] === 1 || this.bestNode[slot]! < 0) continue;
+      if (pick < 0 || this.bestCost[slot]! < pickCost) {
+        pick = k;
+        pickCost = this.bestCost[slot]!;
+      }
+    }
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[k]!;
+      if (this.stale[slot] === 0) continue;
+      // The old cost is a lower bound; if even that cannot win, the slot can wait.
+      const bound = this.bestCost[slot]!;
+      if (!this.eager && pick >= 0 && (bound > pickCost || (bound === pickCost && k > pick))) {
+        continue;
+      }
+      this.refresh(slot);
+      if (this.bestNode[slot]! < 0) continue;
+      const cost = this.bestCost[slot]!;
+      if (pick < 0 || cost < pickCost || (cost === pickCost && k < pick)) {
+        pick = k;
+        pickCost = cost;
+      }
+    }
+    return pick;
   }
 
-  /** The cost at the cheapest node (Infinity if none). */
-  bestCost(slot: number): number {
-    return this.cost[slot * 2 * this.size + 1]!;
+  /** The cheapest node for the slot's address (valid after pick() chose the slot). */
+  best(slot: number): number {
+    return this.bestNode[slot]!;
+  }
+
+  /** The cost at that node. */
+  cost(slot: number): number {
+    return this.bestCost[slot]!;
   }
 }

@@ -35,7 +35,10 @@ export function ipDistance(words: Uint32Array, a: number, b: number): number {
 }
 
 export class DsumTable {
-  /** ip-major: sums[ip * numNodes + pnn], exact (reduce with `>>> 0` to get CTDB's value). */
+  /**
+   * Node-major: sums[pnn * numIps + ip], exact (reduce with `>>> 0` to get CTDB's value).
+   * Node-major because every update touches one node's column for all addresses.
+   */
   readonly sums: Float64Array;
   private readonly words: Uint32Array;
   private readonly numNodes: number;
@@ -57,26 +60,26 @@ export class DsumTable {
 
   /** dsum(ip, pnn) as CTDB's uint32_t sum: squared distances to pnn's other addresses. */
   get(ip: number, pnn: number): number {
-    return this.sums[ip * this.numNodes + pnn]! >>> 0;
+    return this.sums[pnn * this.numIps + ip]! >>> 0;
   }
 
   /** Exact (unreduced) dsum, for the imbalance computation. */
   exact(ip: number, pnn: number): number {
-    return this.sums[ip * this.numNodes + pnn]!;
+    return this.sums[pnn * this.numIps + ip]!;
   }
 
   /** Account for address j joining (sign 1) or leaving (sign -1) node pnn. */
   add(j: number, pnn: number, sign: 1 | -1): void {
-    const n = this.numNodes;
     const w = this.words;
     const x = j * 4;
+    const column = pnn * this.numIps;
+    const sums = this.sums;
     if (this.allV4) {
       const w3 = w[x + 3]!;
       for (let i = 0, y = 3; i < this.numIps; i++, y += 4) {
         if (i === j) continue;
         const d = 96 + Math.clz32(w3 ^ w[y]!);
-        const k = i * n + pnn;
-        this.sums[k] = this.sums[k]! + sign * d * d;
+        sums[column + i] = sums[column + i]! + sign * d * d;
       }
       return;
     }
@@ -91,8 +94,7 @@ export class DsumTable {
         Math.clz32(w1 ^ w[y + 1]!) +
         Math.clz32(w2 ^ w[y + 2]!) +
         Math.clz32(w3 ^ w[y + 3]!);
-      const k = i * n + pnn;
-      this.sums[k] = this.sums[k]! + sign * d * d;
+      sums[column + i] = sums[column + i]! + sign * d * d;
     }
   }
 }

@@ -84,9 +84,12 @@ class Lcp2 {
     const slots = unassigned.map((_, k) => k);
     const cheapest = new CheapestNode(
       n,
+      state.numIps,
       [...unassigned],
       dsum.sums,
       state.noIpTakeover ? null : state.available,
+      // Past this many addresses a dsum could wrap past 2^32 and a cost could go down.
+      state.numIps * 128 * 128 >= 2 ** 32,
     );
 
     // The first pass runs even with nothing unassigned (its DEBUG lines show), as in CTDB.
@@ -104,26 +107,13 @@ class Lcp2 {
         }
       }
       // The first (address, node) pair in list and PNN order with the smallest cost.
-      let pick = -1;
-      let pickNode = NONE;
-      let pickCost = 0;
-      for (let k = 0; k < unassigned.length; k++) {
-        const slot = slots[k]!;
-        const node = cheapest.best(slot);
-        if (node < 0) continue;
-        const c = cheapest.bestCost(slot);
-        if (pick < 0 || c < pickCost) {
-          pick = k;
-          pickNode = node;
-          pickCost = c;
-        }
-      }
+      const pick = cheapest.pick(slots);
       log.write(DEBUG, DASHES);
       // Nothing placeable is left: the rest stay unassigned.
       if (pick < 0) break;
       const ip = unassigned[pick]!;
-      const pnn = pickNode;
-      const added = pickCost;
+      const pnn = cheapest.best(slots[pick]!);
+      const added = cheapest.cost(slots[pick]!);
       this.imbalance[pnn] = u32(this.imbalance[pnn]! + added);
       this.move(ip, NONE, pnn);
       log.write(INFO, () => ` ${state.text(ip)} -> ${pnn} [+${asInt32(added)}]`);

@@ -34,24 +34,28 @@ export function parseMessage(raw: string): { headers: Map<string, string>; body:
 }
 
 export class MailSink {
-  readonly mails: ReceivedMail[] = [];
   private constructor(
     private readonly server: SMTPServer,
     readonly port: number,
+    readonly mails: ReceivedMail[],
   ) {}
 
   static async start(
     options: Partial<SMTPServerOptions> & { users?: Readonly<Record<string, string>> },
   ): Promise<MailSink> {
     const users = options.users;
-    let sink: MailSink | undefined;
+    const mails: ReceivedMail[] = [];
     const server = new SMTPServer({
       logger: false,
       disabledCommands: users === undefined ? ['AUTH'] : [],
       authOptional: users === undefined,
       ...options,
       onAuth(auth, _session, callback) {
-        if (users !== undefined && auth.username !== undefined && users[auth.username] === auth.password) {
+        if (
+          users !== undefined &&
+          auth.username !== undefined &&
+          users[auth.username] === auth.password
+        ) {
           callback(null, { user: auth.username });
         } else {
           callback(new Error('Invalid username or password'));
@@ -62,7 +66,7 @@ export class MailSink {
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
           const { headers, body } = parseMessage(Buffer.concat(chunks).toString('utf8'));
-          sink?.mails.push({
+          mails.push({
             from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
             to: session.envelope.rcptTo.map((r) => r.address),
             secure: session.secure,
@@ -76,8 +80,7 @@ export class MailSink {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.server.address() as AddressInfo;
-    sink = new MailSink(server, address.port);
-    return sink;
+    return new MailSink(server, address.port, mails);
   }
 
   async close(): Promise<void> {

@@ -73,7 +73,9 @@ export class TrapReceiver {
   async waitFor(trapOid: string, timeoutMs = 5000): Promise<ReceivedTrap | undefined> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      const t = this.traps().find((x) => x.varbinds.get('.1.3.6.1.6.3.1.1.4.1.0') === `OID: .${trapOid}`);
+      const t = this.traps().find(
+        (x) => x.varbinds.get('.1.3.6.1.6.3.1.1.4.1.0') === `OID: .${trapOid}`,
+      );
       if (t !== undefined) return t;
       await sleep(100);
     }
