@@ -171,7 +171,10 @@ async function main(): Promise<void> {
     Math.max(...rows.map((r) => r[c]!.length), ['', 'ours', 'CTDB 4.17', ''][c]!.length),
   );
   const line = (r: readonly string[]): string =>
-    r.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+    r
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(['', 'ours', 'CTDB 4.17', ''])}\n`);
   for (const r of rows) process.stdout.write(`${line(r)}\n`);
   if (ours !== undefined && real !== undefined)

@@ -2,7 +2,8 @@
 // events/legacy/10.interface.ts versus CTDB's shell 10.interface.script (Debian's, with its
 // `functions`), both inside the same fresh network namespace, printed side by side.
 //
-// What is measured, per address count N (median of ROUNDS runs):
+// What is measured, per address count N (median of ROUNDS runs, and of at least ~30 address
+// pairs for small N):
 //   shell — the event daemon's way to run a shell eventscript: fork+exec of
 //           10.interface.script per event (it sources `functions`, runs ip/iptables/ss);
 //   ours  — the event daemon's fast path for a TypeScript eventscript: the module is loaded
@@ -147,8 +148,9 @@ async function inner(base: string): Promise<void> {
     ] as const) {
       if (name === 'launcher' && n > launcherMax) continue;
       const samples: Sample[] = [];
-      for (let r = 0; r < (name === 'launcher' ? 1 : rounds); r++)
-        samples.push(await measure(run, n));
+      // Small N repeats more, so every figure rests on at least ~30 address pairs.
+      const reps = name === 'launcher' ? 1 : Math.max(rounds, Math.ceil(30 / n));
+      for (let r = 0; r < reps; r++) samples.push(await measure(run, n));
       results[name]![n] = {
         takeMs: median(samples.map((s) => s.takeMs)),
         releaseMs: median(samples.map((s) => s.releaseMs)),
@@ -222,7 +224,8 @@ function outer(): void {
 function report(results: Record<string, Record<number, Sample>>): void {
   const f = (ms: number): string => ms.toFixed(1).padStart(9);
   const per = (ms: number, n: number): string => (ms / n).toFixed(2).padStart(8);
-  const ratio = (a: number, b: number): string => `${(a / b).toFixed(1)}×`.padStart(7);
+  const ratio = (a: number, b: number): string =>
+    `${(a / b).toFixed(a / b < 1 ? 3 : 1)}×`.padStart(7);
   console.log('takeip + releaseip through 10.interface, same network namespace (times in ms)');
   console.log('');
   console.log(

@@ -139,6 +139,10 @@ async function main(argv: readonly string[]): Promise<void> {
     },
   });
   running.daemon = daemon;
+  // Last resort: a bug reached by some input is logged, and the daemon keeps serving.
+  process.on('uncaughtException', (err) => {
+    log.error(`Unexpected error: ${err.stack ?? err.message}`);
+  });
 
   if (paths.testMode) {
     const d = daemon;

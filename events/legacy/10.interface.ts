@@ -137,6 +137,30 @@ async function locate(
   return found;
 }
 
+const DEBUG_LEVELS = ['ERROR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'];
+
+/**
+ * Where the connection killer's messages go, as ctdb_killtcp's do: errors into the script's
+ * output; progress to the log when CTDB_KILLTCP_DEBUGLEVEL (else CTDB_DEBUGLEVEL) asks for it.
+ */
+function killLog(ctx: Ctx): {
+  error(m: string): void;
+  info?(m: string): void;
+  debug?(m: string): void;
+} {
+  const name = (
+    ctx.options.CTDB_KILLTCP_DEBUGLEVEL ??
+    ctx.env.CTDB_DEBUGLEVEL ??
+    'NOTICE'
+  ).toUpperCase();
+  const level = DEBUG_LEVELS.indexOf(name) < 0 ? 2 : DEBUG_LEVELS.indexOf(name);
+  return {
+    error: (m) => ctx.print(`${m}\n`),
+    ...(level >= 3 ? { info: (m: string) => ctx.log.info(m) } : {}),
+    ...(level >= 4 ? { debug: (m: string) => ctx.log.debug(m) } : {}),
+  };
+}
+
 /** Resets the TCP connections of a released address, by the method the options choose. */
 async function killConnections(ctx: Ctx, iface: string, ip: string): Promise<void> {
   const say = printer(ctx);
@@ -161,7 +185,10 @@ async function killConnections(ctx: Ctx, iface: string, ip: string): Promise<voi
     }
   }
   try {
-    const report = await killTcpConnections(iface, ip, { signal: ctx.signal });
+    const report = await killTcpConnections(iface, ip, {
+      signal: ctx.signal,
+      log: killLog(ctx),
+    });
     for (const line of formatKillReport(ip, report)) say(line);
   } catch (err) {
     ctx.log.warn({ err }, 'killing TCP connections failed');

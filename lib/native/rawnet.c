@@ -12,8 +12,9 @@
 //       One TCP segment with ACK (and RST) set and window 1234 (so our own packets are easy to
 //       recognise in a capture), through a raw IP socket; checksums computed here.
 //   captureOpen() -> fd
-//       A non-blocking AF_PACKET datagram socket seeing every IPv4/IPv6 frame, in and out, on
-//       every interface of the current network namespace.
+//       A non-blocking AF_PACKET datagram socket seeing every TCP segment over IPv4/IPv6, in
+//       and out, on every interface of the current network namespace (a socket filter drops
+//       the rest in the kernel).
 //   captureRead(fd, timeoutMs, maxPackets) -> Promise<Array<{src, sport, dst, dport, seq, ack,
 //       flags, window}>>
 //       Waits (in a worker thread) up to timeoutMs for the socket to become readable, then
@@ -21,6 +22,8 @@
 //   captureClose(fd) -> Promise<undefined>
 //       Frees the descriptor at once (it can no longer be read or closed); the close itself
 //       runs in a worker thread because it can take tens of milliseconds.
+//
+// The sending sockets are opened once per process and kept (see send_socket).
 //
 // Failures throw an Error with `errno` (number), `code` ("EPERM"…), `description` (strerror),
 // `operation` and `object`.

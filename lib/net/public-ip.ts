@@ -7,6 +7,20 @@ import { addAddress, deleteAddress, findAddress, waitForDad } from './addresses.
 import { ipFamily } from './ip.js';
 import { getLink, setLinkUp } from './links.js';
 
+/**
+ * What `ip addr add|del` prints for a rejected request: the kernel's extended-ack text where
+ * it gives one (the `netlink` package drops that text, so the common ones are known here),
+ * else iproute2's generic line.
+ */
+function iproute2Message(op: 'add' | 'del', ip: string, errno: string): string {
+  const v6 = ipFamily(ip) === 6;
+  if (op === 'add' && errno === 'EEXIST')
+    return v6 ? 'Error: ipv6: address already assigned.' : 'Error: ipv4: Address already assigned.';
+  if (op === 'del' && errno === 'EADDRNOTAVAIL')
+    return v6 ? 'Error: ipv6: address not found.' : 'Error: ipv4: Address not found.';
+  return `RTNETLINK answers: ${strerror(errno)}`;
+}
+
 export interface PublicIpOptions {
   readonly print: (line: string) => void;
   readonly signal?: AbortSignal;
@@ -37,7 +51,7 @@ export async function addIpToIface(
     await addAddress(iface, ip, bits, index);
   } catch (err) {
     if (!(err instanceof NetlinkError)) throw err;
-    opts.print(`RTNETLINK answers: ${strerror(err.errno)}`);
+    opts.print(iproute2Message('add', ip, err.errno));
     opts.print(failed);
     return false;
   }
@@ -74,7 +88,7 @@ export async function deleteIpFromIface(
     await deleteAddress(iface, ip, bits, opts.ifindex);
   } catch (err) {
     if (!(err instanceof NetlinkError)) throw err;
-    opts.print(`RTNETLINK answers: ${strerror(err.errno)}`);
+    opts.print(iproute2Message('del', ip, err.errno));
     opts.print(`Failed to del ${ip} on dev ${iface}`);
     return false;
   }

@@ -17,8 +17,13 @@
 //              {total, killed, remaining: Connection[], error?}: CTDB's kill_tcp_connections
 //              (socket failures land in `error`, not thrown). Both ends are
 //              reset unless `oneway` (only the local end); server ports 139 and 445 are always one-way.
-//              formatKillReport(ip, report) → the lines CTDB prints (none when total is 0):
-//              'Killed K/T TCP connections to released IP <ip>', 'Remaining connections:', '  SRC DST'.
+//              Option `method` adds CTDB's `, using <method>` to the summary.
+//              destroyTcpConnections(ip) → Promise<KillReport>: CTDB_KILLTCP_USE_SS_KILL=yes|try,
+//              sock_diag SOCK_DESTROY as `ss -K` (method 'ss -K'); then for `try` call
+//              killTcpConnections(…, {method: 'ctdb_killtcp'}) as CTDB HEAD does.
+//              formatKillReport(ip, report) → the lines CTDB prints (none when a ctdb_killtcp run
+//              found nothing; an ss -K run always prints): 'Killed K/T TCP connections to
+//              released IP <ip>[, using <method>]', 'Remaining connections:', '  SRC DST'.
 //              resetConnections(pairs, {signal?, log?}) → Promise<{attempted, reset, unanswered}>:
 //              the ctdb_killtcp core; each pair is {src: client, dst: server} and resets the
 //              `dst` side's socket (tickle src→dst, capture dst's answer, RST src→dst with its
@@ -49,10 +54,12 @@ export {
 } from './connection.js';
 export { TcpError, RawNetError, ConnectionParseError } from './errors.js';
 export type { ListOptions } from './list.js';
-export { listConnections, listEstablished } from './list.js';
+export { listConnections, listEstablished, destroyConnections } from './list.js';
 export type { KillReport, KillOptions, ResetOptions, ResetResult, ResetLog } from './kill.js';
 export {
   killTcpConnections,
+  destroyTcpConnections,
+  SS_KILL_METHOD,
   formatKillReport,
   resetConnections,
   ONE_WAY_PORTS,

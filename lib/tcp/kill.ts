@@ -5,7 +5,7 @@ import { formatIp } from './address.js';
 import type { Connection, Endpoint } from './connection.js';
 import { connectionKey, formatConnection } from './connection.js';
 import { TcpError } from './errors.js';
-import { listConnections } from './list.js';
+import { destroyConnections, listConnections } from './list.js';
 import { rawnet, TCP_RST, TICKLE_WINDOW, type CapturedSegment } from './native.js';
 import { sendSegment } from './segment.js';
 
@@ -124,7 +124,12 @@ export async function resetConnections(
 export interface KillOptions extends ResetOptions {
   /** Reset only the local end of each connection (CTDB's `oneway`). */
   readonly oneway?: boolean;
+  /** Named in the summary (`, using <method>`): CTDB names `ctdb_killtcp` when ss -K was tried first. */
+  readonly method?: string;
 }
+
+/** The method name of destroyTcpConnections, as CTDB prints it. */
+export const SS_KILL_METHOD = 'ss -K';
 
 export interface KillReport {
   /** Connections found before killing. */
@@ -137,6 +142,8 @@ export interface KillReport {
   readonly error?: Error;
   /** How the reset went, when it ran. */
   readonly reset?: ResetResult;
+  /** The method named in the summary line, if any. */
+  readonly method?: string;
 }
 
 /**
@@ -167,14 +174,50 @@ export async function killTcpConnections(
     outcome = { error: err instanceof Error ? err : new TcpError(String(err)) };
   }
   const remaining = await listConnections(ip);
-  return { total: conns.length, killed: conns.length - remaining.length, remaining, ...outcome };
+  return {
+    total: conns.length,
+    killed: conns.length - remaining.length,
+    remaining,
+    ...outcome,
+    ...(opts.method === undefined ? {} : { method: opts.method }),
+  };
 }
 
-/** The lines CTDB's kill_tcp_connections prints for a report (none when nothing was found). */
+/**
+ * CTDB_KILLTCP_USE_SS_KILL=yes|try (CTDB 4.18+): destroy the connections of `ip` through
+ * sock_diag, as `ss -K` does (the kernel resets the peer too; both ends go). The report's
+ * total is those destroyed plus those still there. Socket failures land in `error`.
+ */
+export async function destroyTcpConnections(ip: string): Promise<KillReport> {
+  let destroyed = 0;
+  let error: Error | undefined;
+  try {
+    destroyed = (await destroyConnections(ip)).length;
+  } catch (err) {
+    error = err instanceof Error ? err : new TcpError(String(err));
+  }
+  const remaining = await listConnections(ip);
+  const report = {
+    total: destroyed + remaining.length,
+    killed: destroyed,
+    remaining,
+    method: SS_KILL_METHOD,
+  };
+  return error === undefined ? report : { ...report, error };
+}
+
+/**
+ * The lines CTDB's kill_tcp_connections prints for a report. A ctdb_killtcp run with nothing
+ * to kill prints nothing; an ss -K run always prints its summary, as CTDB's does.
+ */
 export function formatKillReport(ip: string, report: KillReport): string[] {
-  if (report.total === 0) return [];
-  if (report.error !== undefined) return ['Failed to kill TCP connections'];
-  const lines = [`Killed ${report.killed}/${report.total} TCP connections to released IP ${ip}`];
+  const ssKill = report.method === SS_KILL_METHOD;
+  if (report.total === 0 && !ssKill) return [];
+  if (report.error !== undefined && !ssKill) return ['Failed to kill TCP connections'];
+  const using = report.method === undefined ? '' : `, using ${report.method}`;
+  const lines = [
+    `Killed ${report.killed}/${report.total} TCP connections to released IP ${ip}${using}`,
+  ];
   if (report.remaining.length > 0) {
     lines.push(
       'Remaining connections:',

@@ -8,6 +8,7 @@ import {
   NodeFlag,
   RecoveryMode,
   RUNSTATES,
+  Runstate,
   Srvid,
   UNKNOWN_PNN,
   INVALID_GENERATION,
@@ -176,7 +177,7 @@ class ToolSession {
     return nodes.map((n) => {
       if ((n.flags & NodeFlag.DELETED) !== 0) return n;
       if (
-        runstate <= 3 /* FIRST_RECOVERY */ &&
+        runstate <= Runstate.FIRST_RECOVERY &&
         (n.flags & NodeFlag.DISCONNECTED) === 0 &&
         n.pnn !== this.cmdPnn
       ) {
@@ -190,7 +191,7 @@ class ToolSession {
   async partiallyOnline(nodes: readonly NodeRow[]): Promise<Set<number>> {
     const out = new Set<number>();
     for (const n of nodes) {
-      if (n.flags !== 0 || (n.flags & NodeFlag.DELETED) !== 0) continue;
+      if (n.flags !== 0) continue;
       try {
         const ifaces = await this.client.getIfaces(n.pnn);
         if (ifaces.some((i) => i.linkState === 0)) out.add(n.pnn);

@@ -99,7 +99,10 @@ export class ClusterMutex extends EventEmitter {
           detail: `cannot run ${cmd}: ${err.message}`,
         });
     });
-    child.on('exit', () => this.onEof('helper exited'));
+    // Before the status, only EOF counts: the exit can be reported before the byte is read.
+    child.on('exit', () => {
+      if (this.innerState === 'held') this.onEof('helper exited');
+    });
     if (options.timeoutMs > 0) {
       this.timer = setTimeout(() => {
         if (this.innerState !== 'pending') return;

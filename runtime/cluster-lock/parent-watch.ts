@@ -2,6 +2,7 @@
 // lock outlives its owner. CTDB's own helper checks every 5 s; we are told at once through a
 // pidfd, whichever way the parent dies (a thread exiting is not the parent dying, which is why
 // PR_SET_PDEATHSIG is not used). Kernels without pidfd fall back to a short poll.
+import { readFileSync } from 'node:fs';
 import { watchProcess } from './native.js';
 
 export type ParentGoneReason = 'parent is init' | 'parent exited';
@@ -13,6 +14,18 @@ export interface ParentWatch {
 }
 
 const FALLBACK_POLL_MS = 250;
+
+/** Our parent pid now (process.ppid is only the value at start-up). */
+export function currentParentPid(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // pid (comm) state ppid …; comm may contain spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) ? ppid : process.ppid;
+  } catch {
+    return process.ppid;
+  }
+}
 
 function alive(pid: number): boolean {
   try {
@@ -53,7 +66,7 @@ export function watchParent(
     }, FALLBACK_POLL_MS);
   }
   // The pidfd was opened by pid; if our parent changed meanwhile, it may name another process.
-  if (process.ppid !== ppid) setImmediate(() => fire('parent exited'));
+  if (currentParentPid() !== ppid) setImmediate(() => fire('parent exited'));
   return {
     ppid,
     stop: () => {

@@ -373,7 +373,7 @@ export class Ctdbd {
   private nodeDisconnected(pnn: number): void {
     const n = this.nodeMap.get(pnn);
     if (n === undefined) return;
-    n.flags |= NodeFlag.DISCONNECTED | NodeFlag.UNHEALTHY;
+    if ((n.flags & NodeFlag.DELETED) === 0) n.flags |= NodeFlag.DISCONNECTED | NodeFlag.UNHEALTHY;
     for (const [reqid, p] of this.pending) {
       if (p.node !== pnn) continue;
       this.pending.delete(reqid);

@@ -5,6 +5,7 @@
 // exit 64+errno if exec fails — and reports each child's raw wait status. Without perl, or if
 // it dies, the daemon falls back to Node's own spawn.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const PERL = String.raw`
 use strict; use warnings; use POSIX ();
@@ -78,6 +79,11 @@ export class ForkServer {
   private readonly early = new Map<number, number>();
 
   constructor(env: NodeJS.ProcessEnv) {
+    // Children open the daemon's output file through /proc; without it, spawn ourselves.
+    if (!existsSync(`/proc/${process.pid}/fd`)) {
+      this.dead = true;
+      return;
+    }
     try {
       const proc = spawn('perl', ['-e', PERL, String(process.pid)], {
         env,

@@ -21,7 +21,7 @@ import {
   constants,
 } from 'node:fs';
 import { join } from 'node:path';
-import { compareBytes, discoverScripts, isScriptFileName, ownerExecutable } from './discovery.js';
+import { compareBytes, discoverScripts, isScriptFileName } from './discovery.js';
 import { Errno } from './errno.js';
 
 /** Outcome of an admin action: the exit code and what the tool prints on stdout. */
@@ -209,5 +209,3 @@ export function listScripts(
   }
   return { code: 0, stdout: out, stderr: '' };
 }
-
-export { ownerExecutable };

@@ -4,6 +4,9 @@
 import type { NodeEntry } from '../config/nodes-file.js';
 import { NODE_FLAGS_INACTIVE, NodeFlag } from '../protocol/constants.js';
 
+/** A deleted node is also disconnected, as in CTDB. */
+const DELETED_FLAGS = NodeFlag.DELETED | NodeFlag.DISCONNECTED;
+
 export interface NodeState {
   readonly pnn: number;
   address: string;
@@ -23,7 +26,7 @@ export class NodeMap {
   ) {
     for (const e of entries) {
       const flags = e.deleted
-        ? NodeFlag.DELETED
+        ? DELETED_FLAGS
         : e.pnn === selfPnn
           ? selfFlags
           : NodeFlag.DISCONNECTED | NodeFlag.UNHEALTHY;
@@ -69,7 +72,7 @@ export class NodeMap {
         this.nodes.push({
           pnn: e.pnn,
           address: e.address,
-          flags: e.deleted ? NodeFlag.DELETED : NodeFlag.DISCONNECTED | NodeFlag.UNHEALTHY,
+          flags: e.deleted ? DELETED_FLAGS : NodeFlag.DISCONNECTED | NodeFlag.UNHEALTHY,
           capabilities: 0,
         });
         if (!e.deleted) changes.push({ pnn: e.pnn, change: 'NEW' });
@@ -77,7 +80,7 @@ export class NodeMap {
       }
       const wasDeleted = (cur.flags & NodeFlag.DELETED) !== 0;
       if (e.deleted && !wasDeleted) {
-        cur.flags = NodeFlag.DELETED;
+        cur.flags = DELETED_FLAGS;
         cur.address = '0.0.0.0';
         changes.push({ pnn: e.pnn, change: 'DELETED' });
       } else if (!e.deleted && wasDeleted) {

@@ -20,11 +20,6 @@ import {
 } from './payloads.js';
 
 /** `'none'`: empty data. `'status'`: the result is the reply's status field. */
-export interface ControlLayout {
-  readonly request: Codec<never> | 'none';
-  readonly reply: Codec<never> | 'none' | 'status';
-}
-
 function layout<Req, Rep>(
   request: Codec<Req> | 'none',
   reply: Codec<Rep> | 'none' | 'status',

@@ -188,7 +188,11 @@ export class NodeTransport extends EventEmitter<TransportEvents> {
     const parser = new FrameParser({
       onFrame: (f) => {
         peer.received++;
-        this.emit('packet', peer.node.pnn, Buffer.from(f.buffer, f.byteOffset, f.byteLength));
+        try {
+          this.emit('packet', peer.node.pnn, Buffer.from(f.buffer, f.byteOffset, f.byteLength));
+        } catch (err) {
+          this.log.error(`Error handling packet from node ${peer.node.pnn}: ${String(err)}`);
+        }
       },
       onError: (err) => {
         this.log.error(`Bad data from node ${peer.node.pnn}: ${err.message}`);

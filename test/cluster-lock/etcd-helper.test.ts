@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { ourHelperCommand } from '../../runtime/cluster-lock/index.js';
-import { EtcdServer, etcdUnavailable } from '../support/etcd.js';
+import { EtcdServer, etcdUnavailable, makeTestCertificates } from '../support/etcd.js';
 import { Proc, heldStatus, hold, killAll, timeUntil } from './util.js';
 
 const skip = etcdUnavailable();
@@ -140,4 +140,71 @@ describe('ctdb_etcd_lock', { skip: skip ?? false, timeout: 240_000 }, () => {
     assert.equal(r.status, '3');
     assert.ok(r.out.includes(`${file}:3: expected 'key = value'`), r.out);
   });
+
+  test('etcd authentication: the right password takes the lock, a wrong one gives 3', async () => {
+    for (const args of [
+      ['user', 'add', 'root:rootpw'],
+      ['auth', 'enable'],
+    ]) {
+      const r = await etcd.etcdctl(args);
+      assert.equal(r.code, 0, `etcdctl ${args.join(' ')}: ${r.stderr}`);
+    }
+    try {
+      const good = config('auth', 'username = root\npassword = rootpw\n');
+      const a = hold([...helper, '-c', good]);
+      assert.equal((await heldStatus(a)).status, '0');
+      a.kill('SIGTERM');
+      await a.waitFor(/^released$/m);
+      const bad = config('authbad', 'username = root\npassword = wrong\n');
+      const r = await tryOnce(bad);
+      assert.equal(r.status, '3');
+      assert.match(r.out, /cannot take/);
+    } finally {
+      const r = await etcd.etcdctl(['--user', 'root:rootpw', 'auth', 'disable']);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
 });
+
+describe(
+  'ctdb_etcd_lock over TLS with client certificates',
+  { skip: skip ?? false, timeout: 120_000 },
+  () => {
+    let tlsEtcd: EtcdServer;
+    let tlsDir: string;
+    let certs: ReturnType<typeof makeTestCertificates>;
+    before(async () => {
+      tlsDir = mkdtempSync(join(tmpdir(), 'ctdb-ts-etcdtls-'));
+      certs = makeTestCertificates(tlsDir);
+      tlsEtcd = await EtcdServer.start({
+        tls: {
+          cert: certs.serverCert,
+          key: certs.serverKey,
+          ca: certs.ca,
+          clientCert: certs.clientCert,
+          clientKey: certs.clientKey,
+        },
+      });
+    });
+    after(async () => {
+      killAll();
+      await tlsEtcd.destroy();
+      rmSync(tlsDir, { recursive: true, force: true });
+    });
+
+    test('takes the lock with ca_cert, cert and key; without a client certificate: 3', async () => {
+      const base = `hosts = ${tlsEtcd.clientUrl}\nname = tls\nca_cert = ${certs.ca}\n`;
+      const good = join(tlsDir, 'good.conf');
+      writeFileSync(good, `${base}cert = ${certs.clientCert}\nkey = ${certs.clientKey}\n`);
+      const a = hold([...helper, '-c', good]);
+      assert.equal((await heldStatus(a)).status, '0');
+      const v = await tlsEtcd.etcdctl(['get', '--print-value-only', '/_locks/_ctdb/tls']);
+      assert.match(v.stdout, /pid=\d+/);
+      a.kill('SIGTERM');
+      await a.waitFor(/^released$/m);
+      const bad = join(tlsDir, 'bad.conf');
+      writeFileSync(bad, `${base}read_timeout = 2\n`);
+      assert.equal((await tryOnce(bad)).status, '3');
+    });
+  },
+);

@@ -4,7 +4,7 @@
 // unchanged under Debian's own ctdb-eventd through its shebang launcher.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
@@ -252,7 +252,6 @@ describe('ctdb-eventd process options', { skip }, () => {
       });
       assert.equal(r.code, 1);
       assert.match(r.err, /ctdb\.conf: \[event\] debug script: .*missing\.sh does not exist/);
-      chmodSync(fx.base, 0o755);
     } finally {
       fx.cleanup();
     }

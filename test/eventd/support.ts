@@ -45,7 +45,6 @@ export function makeFixture(): Fixture {
     CTDB_BASE: base,
     CTDB_SCRIPT_VARDIR: join(base, 'var'),
     PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    NODE_PATH: join(ROOT, 'node_modules'),
     TZ: 'UTC',
   };
   delete env.CTDB_EVENT_RUN_ALL;

@@ -122,6 +122,15 @@ describe('kill summary', () => {
       formatKillReport('10.0.0.1', { total: 1, killed: 0, remaining, error: new Error('x') }),
       ['Failed to kill TCP connections'],
     );
+    // CTDB 4.18+ with CTDB_KILLTCP_USE_SS_KILL: the ss -K summary is printed even when empty.
+    assert.deepEqual(
+      formatKillReport('10.0.0.1', { total: 0, killed: 0, remaining: [], method: 'ss -K' }),
+      ['Killed 0/0 TCP connections to released IP 10.0.0.1, using ss -K'],
+    );
+    assert.deepEqual(
+      formatKillReport('10.0.0.1', { total: 2, killed: 2, remaining: [], method: 'ctdb_killtcp' }),
+      ['Killed 2/2 TCP connections to released IP 10.0.0.1, using ctdb_killtcp'],
+    );
   });
 });
 

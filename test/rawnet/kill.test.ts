@@ -81,6 +81,23 @@ describe('killing TCP connections of a released address', { skip }, () => {
     server.kill();
   });
 
+  test('ss -K style: sock_diag destroy resets both ends and says so', async () => {
+    const n0 = lab.nodes[0]!;
+    const server = await startServer(n0, '0.0.0.0', 4004);
+    const c = await startClient(lab.client!, '10.78.0.100', 4004);
+    const out = (await op(n0, 'destroy', '10.78.0.100')) as { lines: string[]; error?: string };
+    assert.equal(out.error, undefined);
+    assert.deepEqual(out.lines, [
+      'Killed 1/1 TCP connections to released IP 10.78.0.100, using ss -K',
+    ]);
+    const ev = await waitForClose(c.proc, 2000);
+    assert.ok(
+      ev?.some((e) => e.code === 'ECONNRESET'),
+      c.proc.output(),
+    );
+    server.kill();
+  });
+
   test('nothing to kill prints nothing', async () => {
     const n0 = lab.nodes[0]!;
     const out = (await op(n0, 'kill', n0.publicIface, '10.78.0.100')) as KillOutput;

@@ -6,7 +6,7 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   lib: ['lib'],
   events: ['events', 'lib'],
   runtime: ['runtime', 'lib'],
-  tools: ['tools', 'runtime', 'lib', 'events'],
+  tools: ['tools', 'runtime', 'lib', 'events', 'test'],
 };
 
 const importPattern =

@@ -3,7 +3,7 @@
 // waited for until healthy, stopped (SIGTERM, then SIGKILL), restarted on the same ports and
 // data, and cleaned up by PID — also from an exit handler if a test forgets.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,84 @@ export interface EtcdOptions {
   peerPort?: number;
   /** How long to wait for health (default 20 s). */
   startTimeoutMs?: number;
+  /** Serve clients over TLS and require client certificates signed by `ca` (PEM files). */
+  tls?: { cert: string; key: string; ca: string; clientCert: string; clientKey: string };
+}
+
+/**
+ * Makes a throw-away CA, a server certificate for 127.0.0.1/localhost and a client certificate
+ * in `dir` (with openssl); returns the PEM file paths.
+ */
+export function makeTestCertificates(dir: string): {
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+} {
+  const f = (name: string): string => join(dir, name);
+  const ssl = (...args: string[]): void => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ctdb-ts test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  );
+  for (const [who, ext] of [
+    ['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${who}`,
+      '-keyout',
+      f(`${who}.key`),
+      '-out',
+      f(`${who}.csr`),
+    );
+    const extFile = f(`${who}.ext`);
+    writeFileSync(extFile, `${ext}\n`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${who}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      extFile,
+      '-out',
+      f(`${who}.pem`),
+    );
+  }
+  return {
+    ca: f('ca.pem'),
+    serverCert: f('server.pem'),
+    serverKey: f('server.key'),
+    clientCert: f('client.pem'),
+    clientKey: f('client.key'),
+  };
 }
 
 const live = new Set<EtcdServer>();
@@ -66,9 +144,17 @@ export class EtcdServer {
     readonly dataDir: string,
   ) {}
 
-  /** The client URL, e.g. http://127.0.0.1:34567. */
+  /** The client URL, e.g. http://127.0.0.1:34567 (https with TLS). */
   get clientUrl(): string {
-    return `http://${this.address}:${this.clientPort}`;
+    return `${this.opts.tls !== undefined ? 'https' : 'http'}://${this.address}:${this.clientPort}`;
+  }
+
+  /** etcdctl's TLS arguments. */
+  private tlsArgs(): string[] {
+    const t = this.opts.tls;
+    return t === undefined
+      ? []
+      : [`--cacert=${t.ca}`, `--cert=${t.clientCert}`, `--key=${t.clientKey}`];
   }
 
   /** The pid of the running etcd (undefined when stopped). */
@@ -125,6 +211,14 @@ export class EtcdServer {
       'new',
       '--log-level',
       'warn',
+      ...(this.opts.tls !== undefined
+        ? [
+            `--cert-file=${this.opts.tls.cert}`,
+            `--key-file=${this.opts.tls.key}`,
+            `--trusted-ca-file=${this.opts.tls.ca}`,
+            '--client-cert-auth',
+          ]
+        : []),
     ];
   }
 
@@ -149,6 +243,7 @@ export class EtcdServer {
     const argv = [
       ETCDCTL_BINARY,
       `--endpoints=${this.clientUrl}`,
+      ...this.tlsArgs(),
       '--dial-timeout=2s',
       '--command-timeout=3s',
       ...args,

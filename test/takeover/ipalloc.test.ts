@@ -38,12 +38,10 @@ test('eligibility: INACTIVE and DISABLED bits and any runstate but RUNNING forbi
 
 test('every flag that forbids hosting moves the addresses to the healthy node', () => {
   for (const flags of [0x01, 0x02, 0x04, 0x08, 0x10, 0x20]) {
-    const nodes: IpallocNode[] = [0, flags].map((f, pnn) => ({
-      flags: f,
-      known: [
-        { address: '10.0.0.1', pnn: 1 },
-        { address: '10.0.0.2', pnn: 1 },
-      ].map((k) => ({ ...k, pnn: pnn === 1 ? 1 : -1 })),
+    // Node 1 hosts both addresses and says so; node 0 knows them as unassigned.
+    const nodes: IpallocNode[] = [0, 1].map((pnn) => ({
+      flags: pnn === 1 ? flags : 0,
+      known: ['10.0.0.1', '10.0.0.2'].map((address) => ({ address, pnn: pnn === 1 ? 1 : -1 })),
     }));
     assert.deepEqual(
       owners({ nodes, tunables: LCP2 }),

@@ -77,8 +77,8 @@ test('environment: algorithm, runstates, NoIPTakeover, log level', () => {
   assert.equal(numeric.stderr, '');
 });
 
-test('stdin: a missing PNN means unassigned; reading stops at the first empty line', () => {
-  assert.equal(ok(['ipalloc', '0'], '10.0.0.1\n\n10.0.0.2 0\n'), '10.0.0.1 0\n');
+test('stdin: a missing PNN means unassigned; trailing empty lines are fine', () => {
+  assert.equal(ok(['ipalloc', '0'], '10.0.0.1\n\n\n'), '10.0.0.1 0\n');
   assert.equal(ok(['ipalloc', '0'], ''), '');
   assert.equal(ok(['ipalloc', '0'], '10.0.0.1 0'), '10.0.0.1 0\n'); // no final newline
   assert.equal(ok(['ipalloc', '0,0'], '10.0.0.1\t-1\t1\n'), '10.0.0.1 1\n'); // tabs separate too
@@ -96,6 +96,10 @@ test('stdin: bad lines are errors naming the line', () => {
     'stdin line 1: too many fields (4), expected "IP CURRENT_PNN [ALLOWED,PNN,LIST]"',
   );
   fail('10.0.0.1 0\n   \n', 'stdin line 2: blank line with spaces (a separator must be empty)');
+  fail(
+    '10.0.0.1 0\n\n10.0.0.2 0\n',
+    'stdin line 3: data after the empty line that ends the input (one block per node needs "multi")',
+  );
   fail('10.0.0.1 0 1\n', 'stdin line 1: allowed-node lists are not accepted in multi mode', [
     'ipalloc',
     '0,0',

@@ -16,6 +16,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import { Etcd3, type IOptions, type Lease } from 'etcd3';
 import { HelperConfigError, HelperUsageError } from '../errors.js';
@@ -91,9 +92,14 @@ function clientOptions(config: EtcdLockConfig): IOptions {
     dialTimeout: ms,
     defaultCallOptions: () => ({ deadline: Date.now() + ms }),
   };
-  if (config.protocol === 'https' || config.caCert !== undefined || config.cert !== undefined) {
+  // https endpoints alone use the system CAs (the client sees the scheme); explicit files
+  // replace them, and a client certificate without a CA file keeps the system CAs.
+  if (config.caCert !== undefined || config.cert !== undefined) {
     options.credentials = {
-      rootCertificate: config.caCert !== undefined ? readFileSync(config.caCert) : Buffer.alloc(0),
+      rootCertificate:
+        config.caCert !== undefined
+          ? readFileSync(config.caCert)
+          : Buffer.from(rootCertificates.join('\n')),
       ...(config.key !== undefined ? { privateKey: readFileSync(config.key) } : {}),
       ...(config.cert !== undefined ? { certChain: readFileSync(config.cert) } : {}),
     };

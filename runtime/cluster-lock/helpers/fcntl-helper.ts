@@ -14,7 +14,7 @@
 // the process's fcntl locks; we never open FILE again (stat and access only), and the blocking
 // probe runs on a worker thread on the same descriptor, which adds a byte-1 lock without
 // touching byte 0.
-import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { HelperUsageError } from '../errors.js';
 import { isContention, setLock, setLockWait } from '../native.js';
@@ -113,7 +113,8 @@ export async function runFcntlHelper(argv: readonly string[]): Promise<number> {
   }
   if (taken.fd === undefined) return 0;
   const fd = taken.fd;
-  const inode = (await stat(args.file, { bigint: true }).catch(() => undefined))?.ino;
+  // The inode we hold, from the descriptor: the path may already name another file.
+  const inode = fstatSync(fd, { bigint: true }).ino;
 
   return new Promise<number>((resolve) => {
     let done = false;
@@ -133,10 +134,6 @@ export async function runFcntlHelper(argv: readonly string[]): Promise<number> {
       (reason) => release(reason === 'parent is init' ? 'parent == 1' : 'parent gone'),
       ppid,
     );
-    if (inode === undefined) {
-      release(`lock lost - lock file "${args.file}" stat failed`);
-      return;
-    }
     if (args.recheckSeconds === 0) return;
     const schedule = (): void => {
       timer = setTimeout(() => void round(), args.recheckSeconds * 1000);

@@ -132,9 +132,11 @@ export function buildMergedList(book: AddressBook, nodes: readonly NodeAddresses
   };
   nodes.forEach((node, pnn) => {
     for (const id of node.knownIds) mark(known, id, pnn);
+    // Usually the available list is the known list itself (a healthy node); no second pass.
+    const sameList = node.availableIds === node.knownIds;
     for (const id of node.availableIds) {
       mark(available, id, pnn);
-      mark(known, id, pnn);
+      if (!sameList) mark(known, id, pnn);
     }
   });
   return {

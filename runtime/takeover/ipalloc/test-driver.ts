@@ -3,7 +3,7 @@
 //
 //   STATES   comma-separated node flags, one per node (decimal, 0x hex or 0 octal)
 //   stdin    lines "IP CURRENT_PNN [ALLOWED,PNN,LIST]"; without the list every node knows
-//            the address. Reading stops at the first empty line. With `multi`, stdin holds one
+//            the address. The input ends at the first empty line. With `multi`, stdin holds one
 //            block per node (that node's own view), blocks separated by an empty line, and
 //            allowed lists are not accepted.
 //   env      CTDB_IP_ALGORITHM=det|nondet|lcp2 (default lcp2), CTDB_SET_NoIPTakeover=N,
@@ -35,11 +35,11 @@ export interface DriverOutput {
 
 const USAGE = 'usage: ctdb_takeover_tests <op>\n';
 
-const ALGORITHMS: Record<string, IpallocAlgorithmId> = {
-  det: IpallocAlgorithm.DETERMINISTIC,
-  nondet: IpallocAlgorithm.NONDETERMINISTIC,
-  lcp2: IpallocAlgorithm.LCP2,
-};
+const ALGORITHMS = new Map<string, IpallocAlgorithmId>([
+  ['det', IpallocAlgorithm.DETERMINISTIC],
+  ['nondet', IpallocAlgorithm.NONDETERMINISTIC],
+  ['lcp2', IpallocAlgorithm.LCP2],
+]);
 
 /** strtol(…, 0) digits: 0x hex, leading-0 octal, or decimal; the whole token must be a number. */
 function parseCInteger(token: string, source: string, line = 0): number {
@@ -165,15 +165,18 @@ function readKnown(stdin: string, numNodes: number, multi: boolean): KnownIp[][]
       const holders = line.allowed ?? Array.from({ length: numNodes }, (_, n) => n);
       for (const n of holders) known[n]!.push({ address: line.address, pnn: line.pnn });
     }
-    return known;
+  } else {
+    for (let n = 0; n < numNodes; n++) {
+      known[n] = block().map((line) => ({ address: line.address, pnn: line.pnn }));
+    }
   }
-  for (let n = 0; n < numNodes; n++) {
-    known[n] = block().map((line) => ({ address: line.address, pnn: line.pnn }));
-  }
+  // CTDB stops reading here and ignores the rest; data it would ignore is a mistake.
   const rest = lines.slice(index).findIndex((l) => l !== '');
   if (rest >= 0) {
     throw new IpallocTestInputError(
-      `more blocks than nodes (${numNodes})`,
+      multi
+        ? `more blocks than nodes (${numNodes})`
+        : 'data after the empty line that ends the input (one block per node needs "multi")',
       'stdin',
       index + rest + 1,
     );
@@ -202,7 +205,7 @@ function run(
   const flags = parseStates(states);
   const numNodes = flags.length;
   const algorithmName = env.CTDB_IP_ALGORITHM ?? 'lcp2';
-  const algorithm = ALGORITHMS[algorithmName];
+  const algorithm = ALGORITHMS.get(algorithmName);
   if (algorithm === undefined) {
     return { stdout: '', stderr: `ERROR: unknown IP algorithm ${algorithmName}\n`, status: 1 };
   }

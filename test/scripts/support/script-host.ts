@@ -95,6 +95,11 @@ export class ScriptSandbox {
     writeFileSync(join(this.base, rel), text);
   }
 
+  /** Removes a directory under $CTDB_SCRIPT_VARDIR (a script's cached state). */
+  removeState(rel: string): void {
+    rmSync(join(this.varDir, rel), { recursive: true, force: true });
+  }
+
   remove(rel: string): void {
     rmSync(join(this.base, rel), { force: true });
   }
