@@ -349,6 +349,11 @@ async function addMissingRoutes(ctx: Ctx, cfg: Config, force: boolean): Promise<
   }
 }
 
+/**
+ * Removes rules (and their tables) for addresses this node does not host. Unlike CTDB, the rule
+ * is deleted by the table it actually points at, so a stray rule whose table has no `ctdb.IP`
+ * label here (left by another tool or an older configuration) goes too.
+ */
 async function removeBogusRoutes(ctx: Ctx, cfg: Config): Promise<void> {
   const hosted = new Set((await hostedIps(ctx)).map((h) => h.ip));
   for (const r of await ourRules(cfg)) {

@@ -21,7 +21,7 @@ function config(name: string, extra = ''): string {
   const file = join(dir, `${name}.conf`);
   writeFileSync(
     file,
-    `hosts = ${etcd.clientUrl}\nname = ${name}\nlock_ttl = 3\nrefresh = 1\nread_timeout = 1\n${extra}`,
+    `hosts = ${etcd.clientUrl}\nname = ${name}\nlock_ttl = 4\nrefresh = 1\nread_timeout = 2\n${extra}`,
   );
   return file;
 }
@@ -68,7 +68,7 @@ describe('ctdb_etcd_lock', { skip: skip ?? false, timeout: 240_000 }, () => {
     const { helperPid } = await heldStatus(a);
     process.kill(helperPid, 'SIGTERM');
     const ms = await timeUntil(async () => !(await keyHeld('term')), 3000, 'release after SIGTERM');
-    console.log(`etcd: key gone ${ms.toFixed(0)} ms after SIGTERM (lease TTL 3000 ms)`);
+    console.log(`etcd: key gone ${ms.toFixed(0)} ms after SIGTERM (lease TTL 4000 ms)`);
     assert.ok(ms < 1500, `took ${ms} ms; ${a.out}`);
     await a.waitFor(/^lost /m);
     assert.equal((await tryOnce(conf)).status, '0');
@@ -104,7 +104,7 @@ describe('ctdb_etcd_lock', { skip: skip ?? false, timeout: 240_000 }, () => {
     try {
       await a.waitFor(/^lost /m, 15_000);
       console.log(
-        `etcd: lock reported lost ${Date.now() - t0} ms after etcd stopped (ttl 3 s, refresh 1 s)`,
+        `etcd: lock reported lost ${Date.now() - t0} ms after etcd stopped (ttl 4 s, refresh 1 s)`,
       );
       assert.match(a.out, /lock lost/);
       await timeUntil(
@@ -150,12 +150,13 @@ describe('ctdb_etcd_lock', { skip: skip ?? false, timeout: 240_000 }, () => {
       assert.equal(r.code, 0, `etcdctl ${args.join(' ')}: ${r.stderr}`);
     }
     try {
-      const good = config('auth', 'username = root\npassword = rootpw\n');
+      // etcd checks passwords with bcrypt: slow on a loaded machine, so no 1 s deadline here.
+      const good = config('auth', 'username = root\npassword = rootpw\nread_timeout = 10\n');
       const a = hold([...helper, '-c', good]);
-      assert.equal((await heldStatus(a)).status, '0');
+      assert.equal((await heldStatus(a)).status, '0', a.out);
       a.kill('SIGTERM');
       await a.waitFor(/^released$/m);
-      const bad = config('authbad', 'username = root\npassword = wrong\n');
+      const bad = config('authbad', 'username = root\npassword = wrong\nread_timeout = 10\n');
       const r = await tryOnce(bad);
       assert.equal(r.status, '3');
       assert.match(r.out, /cannot take/);

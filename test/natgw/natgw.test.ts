@@ -62,11 +62,17 @@ describe('11.natgw on a namespace cluster', { skip }, () => {
   });
 
   test('missing settings fail with CTDB messages', async () => {
-    n2.write('events/legacy/11.natgw.options', options().replace(/^CTDB_NATGW_PUBLIC_IFACE=.*$/m, ''));
+    n2.write(
+      'events/legacy/11.natgw.options',
+      options().replace(/^CTDB_NATGW_PUBLIC_IFACE=.*$/m, ''),
+    );
     let r = await n2.run('11.natgw', 'monitor');
     assert.equal(r.status, 1);
     assert.match(r.output, /Invalid configuration: CTDB_NATGW_PUBLIC_IFACE not set/);
-    n2.write('events/legacy/11.natgw.options', options().replace(/NODES=.*$/m, 'NODES=/nonexistent'));
+    n2.write(
+      'events/legacy/11.natgw.options',
+      options().replace(/NODES=.*$/m, 'NODES=/nonexistent'),
+    );
     r = await n2.run('11.natgw', 'setup');
     assert.equal(r.status, 1);
     assert.match(r.output, /error: CTDB_NATGW_NODES=\/nonexistent unreadable/);
@@ -95,7 +101,10 @@ describe('11.natgw on a namespace cluster', { skip }, () => {
     const nat = await n0.host.check(['iptables', '-t', 'nat', '-S', 'POSTROUTING']);
     assert.match(nat, /-s 10\.77\.0\.0\/24 ! -d 10\.77\.0\.0\/24 -j MASQUERADE/);
     const input = await n0.host.check(['iptables', '-S', 'INPUT']);
-    assert.match(input, new RegExp(`-d ${NATGW_IP}/32 -p tcp .*--tcp-flags FIN,SYN,RST,ACK SYN -j REJECT`));
+    assert.match(
+      input,
+      new RegExp(`-d ${NATGW_IP}/32 -p tcp .*--tcp-flags FIN,SYN,RST,ACK SYN -j REJECT`),
+    );
     assert.equal((await n0.host.check(['cat', '/proc/sys/net/ipv4/ip_forward'])).trim(), '1');
 
     for (const f of [n1, n2]) {
@@ -117,7 +126,10 @@ describe('11.natgw on a namespace cluster', { skip }, () => {
     assert.equal(await pings(n2.host, CLIENT), false, 'traffic still flows through a dead leader');
 
     await ipreallocatedAll([n1, n2]);
-    assert.match(await n1.host.check(['ip', '-4', 'addr', 'show', 'dev', 'eth1']), new RegExp(NATGW_IP));
+    assert.match(
+      await n1.host.check(['ip', '-4', 'addr', 'show', 'dev', 'eth1']),
+      new RegExp(NATGW_IP),
+    );
     const routes = await n2.host.check(['ip', 'route', 'show', 'default']);
     assert.match(routes, /default via 10\.77\.0\.2 dev eth0 metric 10/);
     assert.doesNotMatch(routes, /10\.77\.0\.1/);
@@ -172,13 +184,22 @@ describe('11.natgw on a namespace cluster', { skip }, () => {
   test('removenatgw clears the gateway; updatenatgw applies it again', async () => {
     let r = await n0.run('11.natgw', 'removenatgw');
     assert.equal(r.status, 0, r.output);
-    assert.doesNotMatch(await n0.host.check(['ip', '-4', 'addr', 'show', 'dev', 'eth1']), new RegExp(NATGW_IP));
-    assert.doesNotMatch(await n0.host.check(['iptables', '-t', 'nat', '-S', 'POSTROUTING']), /MASQUERADE/);
+    assert.doesNotMatch(
+      await n0.host.check(['ip', '-4', 'addr', 'show', 'dev', 'eth1']),
+      new RegExp(NATGW_IP),
+    );
+    assert.doesNotMatch(
+      await n0.host.check(['iptables', '-t', 'nat', '-S', 'POSTROUTING']),
+      /MASQUERADE/,
+    );
     assert.doesNotMatch(await n0.host.check(['iptables', '-S', 'INPUT']), /REJECT/);
     assert.doesNotMatch(await n0.host.check(['ip', 'route', 'show']), /metric 10/);
     r = await n0.run('11.natgw', 'updatenatgw');
     assert.equal(r.status, 0, r.output);
-    assert.match(await n0.host.check(['ip', '-4', 'addr', 'show', 'dev', 'eth1']), new RegExp(NATGW_IP));
+    assert.match(
+      await n0.host.check(['ip', '-4', 'addr', 'show', 'dev', 'eth1']),
+      new RegExp(NATGW_IP),
+    );
     assert.ok(await pings(n2.host, CLIENT));
   });
 

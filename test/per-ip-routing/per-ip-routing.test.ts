@@ -119,8 +119,14 @@ describe('13.per_ip_routing on a namespace cluster', { skip }, () => {
     ]);
     await takeip(n0, IP_A);
     await takeip(n0, IP_B);
-    assert.match(await rules(n0), new RegExp(`^${PREF}:\\s+from ${IP_A} lookup ${tableId(n0, IP_A)}`, 'm'));
-    assert.match(await rules(n0), new RegExp(`^${PREF}:\\s+from ${IP_B} lookup ${tableId(n0, IP_B)}`, 'm'));
+    assert.match(
+      await rules(n0),
+      new RegExp(`^${PREF}:\\s+from ${IP_A} lookup ${tableId(n0, IP_A)}`, 'm'),
+    );
+    assert.match(
+      await rules(n0),
+      new RegExp(`^${PREF}:\\s+from ${IP_B} lookup ${tableId(n0, IP_B)}`, 'm'),
+    );
     assert.notEqual(tableId(n0, IP_A), tableId(n0, IP_B));
     const ta = await table(n0, IP_A);
     assert.match(ta, /192\.168\.50\.0\/24 via 10\.78\.0\.254 dev eth1/);
@@ -160,7 +166,10 @@ describe('13.per_ip_routing on a namespace cluster', { skip }, () => {
     await n1.host.check(['ip', 'rule', 'add', 'from', IP_B, 'pref', PREF, 'table', '1999']);
     const r = await n1.run('13.per_ip_routing', 'ipreallocated');
     assert.equal(r.status, 0, r.output);
-    assert.match(r.output, new RegExp(`Removing ip rule/routes for unhosted public address ${IP_B}`));
+    assert.match(
+      r.output,
+      new RegExp(`Removing ip rule/routes for unhosted public address ${IP_B}`),
+    );
     assert.doesNotMatch(await rules(n1), new RegExp(`from ${IP_B} `));
     assert.match(await table(n1, IP_A), /192\.168\.50\.0\/24 via 10\.78\.0\.254/);
   });
@@ -202,7 +211,10 @@ describe('13.per_ip_routing on a namespace cluster', { skip }, () => {
   test('shutdown removes every rule, table and rt_tables entry of ours', async () => {
     const r = await n1.run('13.per_ip_routing', 'shutdown');
     assert.equal(r.status, 0, r.output);
-    assert.match(r.output, new RegExp(`Removing ip rule for public address ${IP_A} for routing table ctdb\\.${IP_A}`));
+    assert.match(
+      r.output,
+      new RegExp(`Removing ip rule for public address ${IP_A} for routing table ctdb\\.${IP_A}`),
+    );
     assert.doesNotMatch(await rules(n1), new RegExp(`^${PREF}:`, 'm'));
     assert.doesNotMatch(readFileSync(join(n1.etcDir, 'iproute2/rt_tables'), 'utf8'), /ctdb\./);
     // startup on node 0 flushes its rules the same way.

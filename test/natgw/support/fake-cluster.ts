@@ -9,7 +9,15 @@
 // namespace in the order ctdbd would (startup, then ipreallocated on every node, …). Everything
 // else is real: addresses, routes, rules and iptables inside the namespaces, and the real
 // `ctdb_natgw` / `ctdb_lvs` helpers (tools/*.ts) choosing leaders from those node states.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LabHost, NetLab } from '../../support/netlab.js';
