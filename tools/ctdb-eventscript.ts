@@ -8,6 +8,11 @@ import { pathToFileURL } from 'node:url';
 import { registerEventScriptLoader } from '../lib/eventscript/register.js';
 import { eventScriptOf, runHook } from '../lib/eventscript/run.js';
 import { defaultLogger } from '../lib/eventscript/context.js';
+import {
+  hookNameOf,
+  isNotificationHook,
+  runNotificationHook,
+} from '../lib/eventscript/notification.js';
 import type { Logger } from 'pino';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -17,7 +22,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   registerEventScriptLoader();
-  const mod: unknown = await import(pathToFileURL(file).href);
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  if (isNotificationHook(mod.default)) {
+    // A notification hook (events/notification/), run by notify.sh with the event name.
+    const scriptName = hookNameOf(file);
+    const log = defaultLogger(process.env).child({ script: scriptName });
+    return runNotificationHook(mod.default, { event, scriptName, env: process.env, log });
+  }
   const script = eventScriptOf(mod, file);
   const ac = new AbortController();
   const onTerm = (): void => ac.abort(new Error('terminated'));

@@ -35,3 +35,11 @@ export {
   yesNo,
   type Thresholds,
 } from '../options/kinds.js';
+export {
+  defineNotificationHook,
+  isNotificationHook,
+  NOTIFICATION_EVENTS,
+  type NotificationContext,
+  type NotificationEvent,
+  type NotificationHook,
+} from './notification.js';

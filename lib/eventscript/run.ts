@@ -48,9 +48,18 @@ function messageOf(err: unknown): string {
 }
 
 /**
+ * The exit status a thrown error asks for: an integer `status` property (as lib/errors'
+ * ScriptExit carries for CTDB's `die MSG RC`), else 1.
+ */
+export function thrownStatus(err: unknown): number {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && Number.isInteger(status) && status > 0 ? status & 0xff : 1;
+}
+
+/**
  * Runs the hook for `event`, if the script has one. Events it does not handle succeed with no
- * output, as a shell script's `case` falls through. Bad arguments and throws fail with status 1
- * and their message as output.
+ * output, as a shell script's `case` falls through. Bad arguments and throws fail with their
+ * message as output and status 1, or the error's own integer `status` (CTDB's `die MSG RC`).
  */
 export async function runHook(run: HookRun): Promise<number> {
   if (!isEventName(run.event)) return 0;
@@ -63,7 +72,8 @@ export async function runHook(run: HookRun): Promise<number> {
     const ctx = createContext({ ...run, event });
     return hookStatus(await hook(args, ctx));
   } catch (err) {
-    run.print(`${messageOf(err)}\n`);
-    return 1;
+    const message = messageOf(err);
+    if (message !== '') run.print(`${message}\n`);
+    return thrownStatus(err);
   }
 }

@@ -69,7 +69,7 @@ describe('ctdb_etcd_lock', { skip: skip ?? false, timeout: 240_000 }, () => {
     process.kill(helperPid, 'SIGTERM');
     const ms = await timeUntil(async () => !(await keyHeld('term')), 3000, 'release after SIGTERM');
     console.log(`etcd: key gone ${ms.toFixed(0)} ms after SIGTERM (lease TTL 4000 ms)`);
-    assert.ok(ms < 1500, `took ${ms} ms; ${a.out}`);
+    assert.ok(ms < 2500, `took ${ms} ms; ${a.out}`);
     await a.waitFor(/^lost /m);
     assert.equal((await tryOnce(conf)).status, '0');
     a.kill('SIGKILL');
@@ -88,7 +88,7 @@ describe('ctdb_etcd_lock', { skip: skip ?? false, timeout: 240_000 }, () => {
     console.log(
       `etcd: key gone ${ms.toFixed(0)} ms after kill -9 of the parent (lease TTL 9000 ms)`,
     );
-    assert.ok(ms < 1500, `took ${ms} ms`);
+    assert.ok(ms < 2500, `took ${ms} ms`);
     const b = hold([...helper, '-c', conf]);
     assert.equal((await heldStatus(b)).status, '0');
     b.kill('SIGTERM');

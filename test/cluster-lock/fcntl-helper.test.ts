@@ -86,7 +86,8 @@ describe('ctdb_mutex_fcntl_helper', { timeout: 180_000 }, () => {
     console.log(
       `fcntl: released ${ms.toFixed(1)} ms after kill -9 of the parent (CTDB polls every 5000 ms)`,
     );
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    // Well under the 5 s of CTDB's own poll, with room for a very loaded machine.
+    assert.ok(ms < 2000, `took ${ms} ms`);
   });
 
   test('removing the lock file loses the lock (recheck 1 s)', async () => {

@@ -65,7 +65,8 @@ describe('ctdbd cluster in namespaces', { skip }, () => {
         const ps = await Promise.all(bases.map((b) => probe(socketOf(b), 1500)));
         return ps.every((p) => healthy(p, 3)) ? true : undefined;
       },
-      90_000,
+      // Generous: on a loaded machine each node needs seconds just to load.
+      150_000,
     ).catch((err: unknown) => {
       for (const d of daemons) process.stderr.write(d.output().slice(-3000));
       throw err;

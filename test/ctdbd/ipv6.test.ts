@@ -31,7 +31,7 @@ test(
         );
       }
       let ok = false;
-      const deadline = Date.now() + 90_000;
+      const deadline = Date.now() + 150_000;
       while (!ok && Date.now() < deadline) {
         const ps = await Promise.all(bases.map((b) => probe(socketOf(b), 1500)));
         ok = ps.every((p) => healthy(p, 2));
