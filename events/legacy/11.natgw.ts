@@ -15,7 +15,6 @@ import { optionalString } from '../../lib/options/kinds.js';
 import { NetlinkError, ScriptExit, strerror } from '../../lib/errors/index.js';
 import { ctdb, ctdbBase, ctdbHelperBinDir, ctdbScriptVarDir } from '../../lib/ctdb/index.js';
 import {
-  addAddress,
   addRoute,
   deleteIpFromIface,
   deleteRoute,
@@ -24,7 +23,7 @@ import {
 } from '../../lib/net/index.js';
 import { iptablesStatus } from '../../lib/firewall/index.js';
 import { setProc } from '../../lib/system/index.js';
-import { run } from '../../lib/shell/index.js';
+import { run, runAllowingFailure } from '../../lib/shell/index.js';
 
 const options = {
   CTDB_NATGW_NODES: optionalString('File listing the private IPs of the NAT gateway group.'),
@@ -59,10 +58,12 @@ async function myIpAddress(ctx: Ctx): Promise<string> {
   const cache = join(ctdbScriptVarDir(ctx.env), 'my-ip-address');
   const cached = await readFile(cache, 'utf8').catch(() => undefined);
   if (cached !== undefined && cached.trim() !== '') return cached.trim();
-  const r = await ctdb(['-X', 'nodestatus'], { env: ctx.env, signal: ctx.signal });
-  const line = r.stdout.split('\n')[1] ?? '';
-  const ip = line.split('|')[2] ?? '';
-  await writeFile(cache, `${ip}\n`).catch(() => undefined);
+  // As in CTDB, an unanswered question leaves the address empty (so: not follower-only).
+  const r = await ctdb(['-X', 'nodestatus'], { env: ctx.env, signal: ctx.signal }).catch(
+    () => undefined,
+  );
+  const ip = (r?.stdout.split('\n')[1] ?? '').split('|')[2] ?? '';
+  if (ip !== '') await writeFile(cache, `${ip}\n`).catch(() => undefined);
   return ip;
 }
 
@@ -211,12 +212,13 @@ async function becomeLeader(ctx: Ctx, cfg: NatgwConfig): Promise<void> {
   await iptablesQuiet(ctx, ['-D', ...rejectRule(cfg)]);
   await iptablesQuiet(ctx, ['-I', ...rejectRule(cfg)]);
 
-  const { ip, bits } = splitPublicIp(cfg.CTDB_NATGW_PUBLIC_IP);
-  try {
-    await addAddress(cfg.CTDB_NATGW_PUBLIC_IFACE, ip, bits);
-  } catch (err) {
-    ctx.print(`${netlinkText(err)}\n`);
-  }
+  // Added as CTDB adds it, with `ip` and no broadcast address (unlike public addresses).
+  const added = await runAllowingFailure(
+    'ip',
+    ['addr', 'add', cfg.CTDB_NATGW_PUBLIC_IP, 'dev', cfg.CTDB_NATGW_PUBLIC_IFACE],
+    { signal: ctx.signal },
+  );
+  ctx.print(added.stdout + added.stderr);
   for (const r of staticRoutes(cfg)) {
     const gw = r.gateway ?? (cfg.CTDB_NATGW_DEFAULT_GATEWAY || undefined);
     if (gw === undefined) continue;

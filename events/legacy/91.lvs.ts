@@ -45,9 +45,12 @@ async function myIpAddress(ctx: Ctx): Promise<string> {
   const cache = join(ctdbScriptVarDir(ctx.env), 'my-ip-address');
   const cached = await readFile(cache, 'utf8').catch(() => undefined);
   if (cached !== undefined && cached.trim() !== '') return cached.trim();
-  const r = await ctdb(['-X', 'nodestatus'], { env: ctx.env, signal: ctx.signal });
-  const ip = (r.stdout.split('\n')[1] ?? '').split('|')[2] ?? '';
-  await writeFile(cache, `${ip}\n`).catch(() => undefined);
+  // As in CTDB, an unanswered question leaves the address empty (so: not follower-only).
+  const r = await ctdb(['-X', 'nodestatus'], { env: ctx.env, signal: ctx.signal }).catch(
+    () => undefined,
+  );
+  const ip = (r?.stdout.split('\n')[1] ?? '').split('|')[2] ?? '';
+  if (ip !== '') await writeFile(cache, `${ip}\n`).catch(() => undefined);
   return ip;
 }
 

@@ -81,6 +81,14 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
     },
   ],
   [Control.PING, (d) => ({ status: d.numClients() })],
+  [Control.STATISTICS, (d) => ok(d.stats.encode(d.numClients()))],
+  [
+    Control.STATISTICS_RESET,
+    (d) => {
+      d.stats.reset();
+      return OK;
+    },
+  ],
   [Control.GETVNNMAP, (d) => ok(vnnMapPayload.encode(d.vnnmap))],
   [
     Control.SETVNNMAP,
@@ -213,6 +221,7 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
     Control.START_RECOVERY,
     async (d) => {
       d.lastRecoveryStarted = Date.now();
+      d.stats.numRecoveries++;
       const status = await d.runEvent('startrecovery', []);
       return { status: status === 110 ? 0 : status };
     },

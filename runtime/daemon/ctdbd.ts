@@ -54,6 +54,7 @@ import { ControlFailedError, StartupError } from './errors.js';
 import type { EventRunner } from './eventd.js';
 import { Monitor } from './monitor.js';
 import { RecoveryMaster } from './recovery.js';
+import { Statistics } from './statistics.js';
 
 export interface DaemonSettings {
   readonly config: CtdbConfig;
@@ -99,6 +100,7 @@ export class Ctdbd {
   readonly election: LeaderElection;
   readonly monitor: Monitor;
   readonly recovery: RecoveryMaster;
+  readonly stats = new Statistics();
   runstate: number = Runstate.UNKNOWN;
   recmode: number = RecoveryMode.ACTIVE;
   vnnmap: { generation: number; map: number[] };
@@ -419,10 +421,12 @@ export class Ctdbd {
   }
 
   private send(pnn: number, packet: Uint8Array): boolean {
+    this.stats.nodePacketsSent++;
     return this.transport.send(pnn, Buffer.from(packet.buffer, packet.byteOffset, packet.length));
   }
 
   private sendKeepalive(pnn: number): void {
+    this.stats.keepalivePacketsSent++;
     this.send(
       pnn,
       encodeReqKeepalive({
@@ -437,11 +441,14 @@ export class Ctdbd {
   }
 
   private fromClient(client: LocalClient, packet: Packet): void {
+    this.stats.clientPacketsRecv++;
     switch (packet.operation) {
       case Operation.REQ_CONTROL:
+        this.stats.client.reqControl++;
         this.clientControl(client, packet);
         return;
       case Operation.REQ_MESSAGE:
+        this.stats.client.reqMessage++;
         this.routeMessage(packet.header.destnode, packet.srvid, packet.data);
         return;
       default:
@@ -460,6 +467,7 @@ export class Ctdbd {
       src = this.pnn,
     ): void => {
       if (noReply) return;
+      this.stats.clientPacketsSent++;
       client.send(
         Buffer.from(
           encodeReplyControl({
@@ -657,6 +665,7 @@ export class Ctdbd {
           data,
         }),
       );
+      this.stats.clientPacketsSent++;
       c.send(packet);
     }
   }
@@ -704,6 +713,11 @@ export class Ctdbd {
       return;
     }
     const h = packet.header;
+    this.stats.nodePacketsRecv++;
+    if (packet.operation === Operation.REQ_KEEPALIVE) this.stats.keepalivePacketsRecv++;
+    else if (packet.operation === Operation.REQ_CONTROL) this.stats.node.reqControl++;
+    else if (packet.operation === Operation.REPLY_CONTROL) this.stats.node.replyControl++;
+    else if (packet.operation === Operation.REQ_MESSAGE) this.stats.node.reqMessage++;
     if (h.srcnode !== pnn && packet.operation !== Operation.REQ_KEEPALIVE) {
       this.log.error(`Dropped packet from node ${pnn} claiming to come from ${h.srcnode}`);
       return;

@@ -102,6 +102,20 @@ describe('ctdbd cluster in namespaces', { skip }, () => {
     },
   );
 
+  test(
+    'Debian ctdb statistics reads our counters',
+    {
+      skip: existsSync(DEBIAN_CTDB) ? false : 'Debian ctdb not installed',
+    },
+    async () => {
+      const r = await debianCtdb(0, ['statistics']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^CTDB version 1$/m);
+      assert.match(r.stdout, /^ num_recoveries +[1-9]\d*$/m);
+      assert.match(r.stdout, /^ node_packets_recv +[1-9]\d*$/m);
+    },
+  );
+
   test('our ctdb status shows the same', async () => {
     const ctdb = helperCommand('ctdb');
     const ours = await runCommand([...ctdb, 'status'], {

@@ -14,7 +14,7 @@
 // `testparm -s --parameter-name 'netbios name'` (as the original helper did), else `ctdb`.
 // Every node of a cluster must arrive at the same name: set `name` when in doubt.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
@@ -118,6 +118,14 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
+function closeStdout(): void {
+  try {
+    closeSync(1);
+  } catch {
+    // already closed
+  }
+}
+
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
@@ -182,8 +190,8 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
 
   // Take the lock.
   let leaseId: string;
+  const grantSentAt = Date.now();
   try {
-    const grantSentAt = Date.now();
     leaseId = await within(lease.grant(), callMs, 'lease grant');
     const value = `${hostname()} pid=${process.pid}`;
     const res = await within(
@@ -221,8 +229,24 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     let done = false;
     let timer: NodeJS.Timeout | undefined;
-    let confirmedAt = Date.now(); // when the last confirmed refresh was *sent*
+    // The loss deadline runs on its own timer, so a hanging etcd call cannot delay it. The
+    // lease lives at least lock_ttl from when the last confirmed request was *sent*; we give
+    // up one refresh interval before that.
+    let confirmedAt = grantSentAt;
     const lossAfterMs = (config.lockTtl - config.refresh) * 1000;
+    let lossTimer: NodeJS.Timeout | undefined;
+    const armLossTimer = (): void => {
+      if (lossTimer !== undefined) clearTimeout(lossTimer);
+      lossTimer = setTimeout(
+        () =>
+          void finish(
+            `lock lost - no refresh confirmed for ${Date.now() - confirmedAt} ms`,
+            true,
+            1,
+          ),
+        Math.max(0, confirmedAt + lossAfterMs - Date.now()),
+      );
+    };
     const finish = async (
       why: string | undefined,
       release: boolean,
@@ -231,8 +255,12 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
       if (done) return;
       done = true;
       if (timer !== undefined) clearTimeout(timer);
+      if (lossTimer !== undefined) clearTimeout(lossTimer);
       parent.stop();
       if (why !== undefined) log.error(why);
+      // A loss is reported at once: closing stdout is the EOF the parent waits for, even if
+      // revoking the lease below has to wait for an etcd that is not answering.
+      if (code !== 0) closeStdout();
       if (release) await revoke();
       client.close();
       resolve(code);
@@ -254,6 +282,7 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
           return;
         }
         confirmedAt = sentAt;
+        armLossTimer();
         log.debug(`refreshed lease ${leaseId}`);
       } catch (err) {
         const message = describe(err);
@@ -263,16 +292,9 @@ export async function runEtcdHelper(argv: readonly string[]): Promise<number> {
         }
         log.warning(`refresh failed: ${message}`);
       }
-      if (Date.now() - confirmedAt >= lossAfterMs) {
-        await finish(
-          `lock lost - no refresh confirmed for ${Date.now() - confirmedAt} ms`,
-          true,
-          1,
-        );
-        return;
-      }
       if (!done) timer = setTimeout(() => void refresh(), config.refresh * 1000);
     };
+    armLossTimer();
     timer = setTimeout(() => void refresh(), config.refresh * 1000);
   });
 }
