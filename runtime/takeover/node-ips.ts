@@ -368,8 +368,8 @@ export class NodeIps {
 
   /** SEND_GRATUITOUS_ARP: announce once-scheduled (3 rounds), without tickles. */
   sendGratuitousArp(info: AddrInfo): void {
-    const handle = this.opts.announcer.start(info.iface, sockAddr(info.addr.address).address, []);
-    void handle;
+    // Runs its three rounds to the end; nothing stops an explicit `ctdb gratarp`.
+    this.opts.announcer.start(info.iface, info.addr.address, []);
   }
 
   /** IPREALLOCATED: run the event; a timeout bans this node. Then tell local clients. */

@@ -1,0 +1,62 @@
+// Ban credits, kept by the leader's recoverd (CTDB 4.17 ctdb_set_culprit_count and
+// ban_misbehaving_nodes). A node blamed for a failed check gets credits; a node whose credits
+// reach 2 × the number of nodes is banned for RecoveryBanPeriod and its credits are zeroed.
+// Credits are forgiven when the previous blame is older than RecoveryGracePeriod, and all are
+// cleared after a successful recovery.
+import type { Clock } from '../health/clock.js';
+
+interface Culprit {
+  credits: number;
+  lastReportedMs: number;
+}
+
+export interface BanCreditsDeps {
+  readonly clock: Clock;
+  /** Seconds (tunable RecoveryGracePeriod, 120). */
+  recoveryGracePeriod(): number;
+}
+
+export interface BanDecision {
+  readonly pnn: number;
+  readonly credits: number;
+}
+
+export class BanCredits {
+  private readonly culprits = new Map<number, Culprit>();
+
+  constructor(private readonly deps: BanCreditsDeps) {}
+
+  /** Blames `pnn` with `count` credits (forgiving old blame first). */
+  culprit(pnn: number, count = 1): void {
+    const now = this.deps.clock.now();
+    const c = this.culprits.get(pnn) ?? { credits: 0, lastReportedMs: now };
+    if (now - c.lastReportedMs > this.deps.recoveryGracePeriod() * 1000) c.credits = 0;
+    c.credits += count;
+    c.lastReportedMs = now;
+    this.culprits.set(pnn, c);
+  }
+
+  credits(pnn: number): number {
+    return this.culprits.get(pnn)?.credits ?? 0;
+  }
+
+  /**
+   * The nodes to ban now (credits ≥ 2 × nodeCount); their credits are zeroed. The caller
+   * sends SET_BAN_STATE{pnn, RecoveryBanPeriod} to each and stops if one is itself.
+   */
+  takeBans(nodeCount: number): BanDecision[] {
+    const out: BanDecision[] = [];
+    for (const [pnn, c] of this.culprits) {
+      if (c.credits >= 2 * nodeCount) {
+        out.push({ pnn, credits: c.credits });
+        c.credits = 0;
+      }
+    }
+    return out;
+  }
+
+  /** After a successful recovery. */
+  reset(): void {
+    this.culprits.clear();
+  }
+}
