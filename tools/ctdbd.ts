@@ -20,6 +20,7 @@ import {
 } from '../runtime/daemon/eventd.js';
 import { createLogger } from '../runtime/logging/index.js';
 import { ctdbPaths, pidFilePath, socketPath } from '../runtime/paths/index.js';
+import { daemonNotifier } from '../runtime/notification/index.js';
 import { Tunables } from '../runtime/tunables/store.js';
 import { CTDB_PORT, bindFirst } from '../runtime/transport/tcp.js';
 
@@ -133,6 +134,16 @@ async function main(argv: readonly string[]): Promise<void> {
     listener: bound.server,
     pnn: bound.pnn,
     events,
+    notify: daemonNotifier(
+      paths.etcDir,
+      {
+        error: (o, m) => log.error(m, { ...o }),
+        warn: (o, m) => log.warning(m, { ...o }),
+        info: (o, m) => log.info(m, { ...o }),
+        debug: (o, m) => log.debug(m, { ...o }),
+      },
+      process.env,
+    ),
     exit: (code) => {
       // Let pino flush, then go.
       setTimeout(() => process.exit(code), 50);

@@ -778,7 +778,8 @@ const reloadips = daemonCommand('reloadips', false, async (s, args) => {
 
 function ipreallocateCommand(name: 'ipreallocate' | 'sync'): Command {
   return daemonCommand(name, true, (s, args) => {
-    if (args.length !== 0) usageExit(s.ctx, name);
+    // Both names share CTDB's control_ipreallocate, whose usage text names ipreallocate.
+    if (args.length !== 0) usageExit(s.ctx, 'ipreallocate');
     return s.ipreallocate();
   });
 }

@@ -37,6 +37,7 @@ import {
   type ReqControl,
 } from '../protocol/packets.js';
 import {
+  disableMessagePayload,
   electionPayload,
   nodeFlagChangePayload,
   srvidMessagePayload,
@@ -70,6 +71,8 @@ export interface DaemonSettings {
   readonly listener: Server;
   readonly pnn: number;
   readonly events: EventRunner;
+  /** Sends a notification (init, setup, startup, healthy, unhealthy) without waiting. */
+  readonly notify?: (event: 'init' | 'setup' | 'startup' | 'healthy' | 'unhealthy') => void;
   /** Called when the daemon has shut down and the process should exit. */
   readonly exit: (code: number) => void;
 }
@@ -210,11 +213,13 @@ export class Ctdbd {
     this.setRunstate('INIT');
     const initStatus = await this.runEvent('init', []);
     if (initStatus !== 0) throw new StartupError('Failed to run init event');
+    this.s.notify?.('init');
     await this.clients.listen();
     this.log.notice(`Listening to ctdbd socket ${this.s.socketPath}`);
     this.setRunstate('SETUP');
     const setupStatus = await this.runEvent('setup', []);
     if (setupStatus !== 0) throw new StartupError('Failed to run setup event');
+    this.s.notify?.('setup');
     this.keepalives.start();
     this.election.start();
     this.recovery.start();
@@ -256,6 +261,7 @@ export class Ctdbd {
     }
     this.setRunstate('RUNNING');
     this.log.notice('CTDB daemon startup completed');
+    this.s.notify?.('startup');
     for (const n of this.nodeMap.connected()) {
       if (n.pnn !== this.pnn) this.sendControlNoReply(n.pnn, Control.STARTUP, new Uint8Array(0));
     }
@@ -318,6 +324,11 @@ export class Ctdbd {
   }
 
   /** Changes our own flags and tells every connected node. */
+  /** Sends a notification to the notification scripts, in the background. */
+  notify(event: 'init' | 'setup' | 'startup' | 'healthy' | 'unhealthy'): void {
+    this.s.notify?.(event);
+  }
+
   setSelfFlags(flags: number): void {
     const old = this.nodeMap.self.flags;
     if (old === flags) return;
@@ -686,6 +697,16 @@ export class Ctdbd {
       if (this.election.leader !== this.pnn) return;
       const m = srvidMessagePayload.decode(data);
       if (m.srvid !== 0n) this.sendMessage(m.pnn, m.srvid, i32Payload.encode(this.pnn));
+    } else if (srvid === Srvid.DISABLE_RECOVERIES || srvid === Srvid.DISABLE_TAKEOVER_RUNS) {
+      // Every node's recovery daemon answers these (the tool waits for each connected node):
+      // our PNN means done, a negative errno means refused. Takeover runs have nothing to
+      // pause yet, so that one is only acknowledged.
+      const m = disableMessagePayload.decode(data);
+      const result =
+        srvid === Srvid.DISABLE_RECOVERIES
+          ? this.recovery.disableRecoveries(m.timeout)
+          : this.pnn;
+      if (m.srvid !== 0n) this.sendMessage(m.pnn, m.srvid, i32Payload.encode(result));
     }
   }
 

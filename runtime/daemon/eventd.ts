@@ -85,9 +85,8 @@ export class EventdChild implements EventRunner {
     }
     const sockPath = eventdSocketPath(eventdPaths(process.env));
     const e = new EventdChild(child, sockPath, log);
-    // Anything further on the pipe, its closing, or the child's exit means eventd went away.
-    // (A pipe closed by an eventd that is still running is tolerated: the exit event is the
-    // definite signal, and eventd is our own child.)
+    // Anything further on the pipe, its closing (eventd keeps its end open while it runs), or
+    // the child's exit means eventd went away, as in CTDB.
     let gone = false;
     const goneAway = (): void => {
       if (e.stopping || gone) return;
@@ -96,9 +95,8 @@ export class EventdChild implements EventRunner {
       onGone();
     };
     pipe.on('data', goneAway);
-    pipe.on('close', () => {
-      if (child.exitCode !== null || child.signalCode !== null) goneAway();
-    });
+    pipe.on('end', goneAway);
+    pipe.on('close', goneAway);
     child.on('exit', goneAway);
     child.unref();
     return e;

@@ -74,10 +74,12 @@ export class Monitor {
     if (failed && !unhealthy) {
       d.log.notice('Node became UNHEALTHY. Ask recovery master to reallocate IPs');
       d.setSelfFlags(flags | NodeFlag.UNHEALTHY);
+      d.notify('unhealthy');
       this.nextInterval = 5;
     } else if (!failed && unhealthy) {
       d.log.notice('Node became HEALTHY. Ask recovery master to reallocate IPs');
       d.setSelfFlags(flags & ~NodeFlag.UNHEALTHY);
+      d.notify('healthy');
       this.nextInterval = 5;
     }
   }

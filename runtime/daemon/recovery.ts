@@ -16,6 +16,9 @@ export class RecoveryMaster {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private needRecovery: string | undefined;
+  /** SRVID_DISABLE_RECOVERIES: no recovery starts before this time (ms since the epoch). */
+  private disabledUntil = 0;
+  private enableTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: Ctdbd) {}
 
@@ -25,7 +28,39 @@ export class RecoveryMaster {
 
   stop(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.enableTimer);
     this.timer = undefined;
+  }
+
+  /**
+   * Disables recoveries for `seconds` (0 re-enables at once, a new request replaces the old
+   * one), as ctdb-recoverd does for SRVID_DISABLE_RECOVERIES. Returns our PNN on success, or
+   * -EAGAIN while a recovery is running.
+   */
+  disableRecoveries(seconds: number): number {
+    clearTimeout(this.enableTimer);
+    this.enableTimer = undefined;
+    if (seconds === 0) {
+      if (this.disabledUntil !== 0) this.d.log.notice('Reenabling recoveries');
+      this.disabledUntil = 0;
+      return this.d.pnn;
+    }
+    if (this.busy && this.needRecovery !== undefined) {
+      this.d.log.notice('Unable to disable recoveries - in progress');
+      return -11; // EAGAIN
+    }
+    this.d.log.notice(`Disabling recoveries for ${seconds} seconds`);
+    this.disabledUntil = Date.now() + seconds * 1000;
+    this.enableTimer = setTimeout(() => {
+      this.disabledUntil = 0;
+      this.d.log.notice('Reenabling recoveries after timeout');
+    }, seconds * 1000);
+    this.enableTimer.unref();
+    return this.d.pnn;
+  }
+
+  private recoveriesDisabled(): boolean {
+    return Date.now() < this.disabledUntil;
   }
 
   requestRecovery(reason: string): void {
@@ -153,6 +188,10 @@ export class RecoveryMaster {
   private async recover(reason: string): Promise<void> {
     const d = this.d;
     this.needRecovery = reason;
+    if (this.recoveriesDisabled()) {
+      d.log.notice(`Recoveries currently disabled - not starting a recovery (${reason})`);
+      return;
+    }
     const started = Date.now();
     d.log.notice(`Starting do_recovery: ${reason}`);
     const active = d.nodeMap.active().map((n) => n.pnn);

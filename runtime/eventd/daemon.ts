@@ -2,7 +2,7 @@
 // `<rundir>/eventd.socket`, tell the parent we are up (`-S fd`: a native unsigned int 0), watch
 // the parent (`-P pid`: checked after 1 s, then every 5 s), and on SIGTERM/SIGINT stop,
 // killing the process groups of scripts still running (hung ones included).
-import { mkdirSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { readEventdConfig } from './config.js';
 import { HungScriptDebugger } from './debug-script.js';
 import { killGroup, liveGroups } from './exec-runner.js';
@@ -122,8 +122,9 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
   log.notice('startup completed successfully');
   if (opts.startupFd !== undefined) {
     try {
+      // The descriptor stays open for our lifetime: the parent reads its end closing (our exit)
+      // as "eventd went away", as CTDB's ctdbd does.
       writeSync(opts.startupFd, Buffer.alloc(4));
-      closeSync(opts.startupFd);
     } catch (err) {
       log.error(`failed to notify startup on fd ${opts.startupFd}: ${String(err)}`);
     }

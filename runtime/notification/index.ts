@@ -11,3 +11,4 @@ export {
   type NotifyOptions,
   type ScriptOutcome,
 } from './notify.js';
+export { daemonNotifier, type DaemonNotifier } from './daemon-notifier.js';

@@ -105,7 +105,9 @@ export class Recoverer {
     let self = false;
     for (const { pnn, credits } of this.deps.credits.takeBans(nodeCount)) {
       const period = this.deps.recoveryBanPeriod();
-      this.deps.log.warn(`Node ${pnn} reached ${credits} banning credits - banning it for ${period} seconds`);
+      this.deps.log.warn(
+        `Node ${pnn} reached ${credits} banning credits - banning it for ${period} seconds`,
+      );
       try {
         await this.deps.controls.banNode(pnn, period);
       } catch (err) {
@@ -149,7 +151,8 @@ export class Recoverer {
       nodemap = await controls.getNodemap();
       const connected = nodemap.filter((n) => !isDisconnected(n.flags)).map((n) => n.pnn);
       const capabilities = await controls.getCapabilities(connected);
-      for (const n of nodemap) if (!isDisconnected(n.flags)) await controls.pushFlags(n.pnn, n.flags);
+      for (const n of nodemap)
+        if (!isDisconnected(n.flags)) await controls.pushFlags(n.pnn, n.flags);
       const active = activeNodes(nodemap).map((n) => n.pnn);
       const members = lmasterNodes(nodemap, capabilities);
       const vnnmap: VnnMap = {

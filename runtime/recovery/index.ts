@@ -3,7 +3,13 @@ export type { Fetched, NodeEntry, VnnMap } from './types.js';
 export { activeNodes, canBeLeader, isDisconnected, isInactive, lmasterNodes } from './node-sets.js';
 export { newGeneration } from './generation.js';
 export { leaderChecks } from './leader-checks.js';
-export type { Blame, FlagUpdate, LeaderActionKind, LeaderDecision, LeaderView } from './leader-checks.js';
+export type {
+  Blame,
+  FlagUpdate,
+  LeaderActionKind,
+  LeaderDecision,
+  LeaderView,
+} from './leader-checks.js';
 export { Recoverer } from './do-recovery.js';
 export type { ClusterControls, RecovererDeps, RecoveryResult } from './do-recovery.js';
 export { LockElection, LOCK_TAKE_TIMEOUT_MS } from './lock-election.js';

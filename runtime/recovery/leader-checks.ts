@@ -74,7 +74,11 @@ export function leaderChecks(view: LeaderView): LeaderDecision {
   const flagUpdates: FlagUpdate[] = [];
   const connected = view.nodemap.filter((n) => !isDisconnected(n.flags));
   let nodemap: readonly NodeEntry[] = view.nodemap;
-  const decide = (action: LeaderActionKind, reason: string, reloadNodes = false): LeaderDecision => ({
+  const decide = (
+    action: LeaderActionKind,
+    reason: string,
+    reloadNodes = false,
+  ): LeaderDecision => ({
     action,
     reason,
     culprits,
@@ -104,17 +108,20 @@ export function leaderChecks(view: LeaderView): LeaderDecision {
       const seen = r?.ok === true ? r.value.find((e) => e.pnn === n.pnn)?.flags : undefined;
       return seen !== undefined && (seen & ~keep) !== (own & ~keep);
     });
-    if (differs || (n.flags & ~keep) !== (own & ~keep)) flagUpdates.push({ pnn: n.pnn, flags: own });
+    if (differs || (n.flags & ~keep) !== (own & ~keep))
+      flagUpdates.push({ pnn: n.pnn, flags: own });
     return { pnn: n.pnn, flags: (n.flags & keep) | (own & ~keep) };
   });
   const reloadNodes = view.configuredNodeCount !== nodemap.length;
 
-  if (view.needRecovery) return decide('recover', 'Recovery needed after a failed recovery', reloadNodes);
+  if (view.needRecovery)
+    return decide('recover', 'Recovery needed after a failed recovery', reloadNodes);
 
   const active = nodemap.filter((n) => !isInactive(n.flags));
   for (const n of active) {
     const r = view.recmodes.get(n.pnn);
-    if (r?.ok !== true) return decide('none', `Unable to get recmode from node ${n.pnn}`, reloadNodes);
+    if (r?.ok !== true)
+      return decide('none', `Unable to get recmode from node ${n.pnn}`, reloadNodes);
     if (r.value !== RecoveryMode.NORMAL)
       return decide('recover', `Node ${n.pnn} is not in normal recovery mode`, reloadNodes);
   }
@@ -160,7 +167,9 @@ function consistencyCheck(
   const lmasters = lmasterNodes(nodemap, view.capabilities);
   if (view.vnnmap.map.length !== lmasters.length) {
     culprits.push({ pnn: view.ownPnn, credits: 1 });
-    return recover(`The vnnmap count is different from the number of active lmaster nodes: ${view.vnnmap.map.length} vs ${lmasters.length}`);
+    return recover(
+      `The vnnmap count is different from the number of active lmaster nodes: ${view.vnnmap.map.length} vs ${lmasters.length}`,
+    );
   }
   for (const pnn of lmasters) {
     if (pnn === view.ownPnn) continue;

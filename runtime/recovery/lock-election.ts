@@ -123,13 +123,14 @@ export class LockElection {
     if (epoch !== this.epoch) {
       // Stood down or stopped while the take ran: whatever came back is not wanted.
       mutex.release();
-      return this.innerState === 'stopped' ? 'stopped' : 'follower';
+      return this.state === 'stopped' ? 'stopped' : 'follower';
     }
     if (r.status !== MutexStatus.Held) {
       this.mutex = undefined;
       mutex.release();
       this.innerState = 'follower';
-      const why = r.status === MutexStatus.Contended ? 'contention' : (r.detail ?? `status ${r.status}`);
+      const why =
+        r.status === MutexStatus.Contended ? 'contention' : (r.detail ?? `status ${r.status}`);
       this.host.log.info(`Unable to take cluster lock (${why})`);
       return 'follower';
     }
@@ -160,7 +161,8 @@ export class LockElection {
   checkEligibility(): void {
     if (this.innerState === 'stopped') return;
     if (!this.host.canBeLeader() && this.innerState !== 'ineligible') this.drop('ineligible');
-    else if (this.host.canBeLeader() && this.innerState === 'ineligible') this.innerState = 'follower';
+    else if (this.host.canBeLeader() && this.innerState === 'ineligible')
+      this.innerState = 'follower';
   }
 
   /** Gives up leadership and the lock (e.g. the sanity check found the lock not held). */

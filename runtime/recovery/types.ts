@@ -10,4 +10,5 @@ export interface VnnMap {
 }
 
 /** A fetch from a node that may have failed (the failure is blamed on that node). */
-export type Fetched<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Fetched<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };

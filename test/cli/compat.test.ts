@@ -1,7 +1,9 @@
-// Compatibility proof for the node commands: on a real 3-node cluster (Debian's ctdbd by
-// default; ours with CTDB_TEST_DAEMON=ours), Debian's /usr/bin/ctdb and our `ctdb` run the same
-// command against the same daemon socket; stdout, stderr and exit status must be identical
-// once timing fields (ping time, uptime clock values) are masked.
+// Compatibility proof for the node commands: on a real 3-node cluster, Debian's /usr/bin/ctdb
+// and our `ctdb` run the same command against the same daemon socket; stdout, stderr and exit
+// status must be identical once timing fields (ping time, uptime clock values) are masked. The
+// whole comparison runs twice: against Debian's ctdbd (our tool matches the real daemon's
+// answers) and against ours (the real tool accepts our daemon's answers). CTDB_TEST_DAEMON=
+// debian|ours limits it to one.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -9,14 +11,19 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import {
   CtdbCluster,
   DEBIAN_CTDB_PATH,
-  daemonFromEnv,
   debianClusterUnavailable,
+  debianCtdbd,
+  ourCtdbd,
+  type DaemonUnderTest,
 } from '../support/debian-ctdb.js';
 import { runCommand, type RunResult } from '../support/netlab.js';
 
 const root = join(import.meta.dirname, '../..');
-const daemon = daemonFromEnv();
-const unavailable = debianClusterUnavailable(daemon);
+const only = process.env.CTDB_TEST_DAEMON;
+const daemons: readonly [DaemonUnderTest, string][] = [
+  [debianCtdbd, 'cmpd'],
+  [ourCtdbd, 'cmpo'],
+];
 
 interface Outcome {
   code: number | null;
@@ -37,287 +44,304 @@ function outcome(r: RunResult): Outcome {
   return { code: r.code, stdout: mask(r.stdout), stderr: mask(r.stderr) };
 }
 
-describe(
-  `ctdb node commands: ours vs Debian's, against ${daemon.name}`,
-  { skip: unavailable ?? false },
-  () => {
-    let cluster: CtdbCluster;
+for (const [daemon, label] of daemons) {
+  const wanted =
+    only === undefined || only === '' || (only === 'ours') === (daemon === ourCtdbd)
+      ? undefined
+      : `CTDB_TEST_DAEMON=${only}`;
+  compatSuite(daemon, label, wanted ?? debianClusterUnavailable(daemon));
+}
 
-    before(async () => {
-      cluster = await CtdbCluster.start({ daemon, label: 'h3cli' });
-    });
-    after(async () => {
-      await cluster?.stop();
-    });
+function compatSuite(
+  daemon: DaemonUnderTest,
+  label: string,
+  unavailable: string | undefined,
+): void {
+  describe(
+    `ctdb node commands: ours vs Debian's, against ${daemon.name}`,
+    { skip: unavailable ?? false },
+    () => {
+      let cluster: CtdbCluster;
 
-    const real = async (args: readonly string[], pnn = 0): Promise<Outcome> =>
-      outcome(
-        await runCommand([DEBIAN_CTDB_PATH, ...args], { env: cluster.env(pnn), timeoutMs: 60_000 }),
-      );
-    const ours = async (args: readonly string[], pnn = 0): Promise<Outcome> =>
-      outcome(
-        await runCommand(
-          [process.execPath, '--import', 'tsx', join(root, 'tools/ctdb.ts'), ...args],
-          {
-            env: cluster.env(pnn),
-            cwd: root,
-            timeoutMs: 60_000,
-          },
-        ),
-      );
-
-    async function same(args: readonly string[], pnn = 0): Promise<Outcome> {
-      const r = await real(args, pnn);
-      const o = await ours(args, pnn);
-      assert.deepEqual(o, r, `ctdb ${args.join(' ')}`);
-      return o;
-    }
-
-    // Read-only commands, and wrong arguments (usage texts, parse errors).
-    const readOnly: readonly (readonly string[])[] = [
-      ['version'],
-      ['pnn'],
-      ['status'],
-      ['-X', 'status'],
-      ['-Y', '-x', ':', 'status'],
-      ['nodestatus'],
-      ['nodestatus', 'all'],
-      ['-X', 'nodestatus', 'all'],
-      ['nodestatus', '0,2'],
-      ['nodestatus', '7'],
-      ['nodestatus', '0,x'],
-      ['listnodes'],
-      ['-X', 'listnodes'],
-      ['uptime'],
-      ['ping'],
-      ['-n', '2', 'ping'],
-      ['runstate'],
-      ['runstate', 'startup', 'running'],
-      ['runstate', 'setup'],
-      ['runstate', 'bogus'],
-      ['getvar', 'RecoverTimeout'],
-      ['getvar', 'recovertimeout'],
-      ['getvar', 'NoSuchThing'],
-      ['getvar', 'DeterministicIPs'],
-      ['listvars'],
-      ['getcapabilities'],
-      ['-X', 'getcapabilities'],
-      ['getpid'],
-      ['-n', '1', 'getpid'],
-      ['leader'],
-      ['getdebug'],
-      ['getreclock'],
-      ['-n', '1', 'status'],
-      ['-n', '1', 'pnn'],
-      ['-n', '5', 'pnn'],
-      ['-n', 'all', 'pnn'],
-      ['-n', '1', 'listnodes'],
-      ['-n', '1', 'version'],
-      ['-n', '1', 'reloadnodes'],
-      ['reloadnodes'],
-      ['-Z', 'pnn'],
-      ['-t', 'abc', 'pnn'],
-      ['--node=abc', 'pnn'],
-      ['pnn', '--node'],
-      ['setvar', 'RecoverTimeout', '-1'],
-      ['--usage'],
-      ['--help'],
-      [],
-      ['bogus'],
-      ['status', 'extra'],
-      ['getvar'],
-      ['setvar', 'RecoverTimeout'],
-      ['setdebug'],
-      ['setdebug', 'loud'],
-      ['setleaderrole', 'maybe'],
-      ['setlmasterrole'],
-      ['ban'],
-      ['ban', '0'],
-      ['ban', 'abc'],
-      ['setvar', 'NoSuchThing', '1'],
-      ['setvar', 'RecoverTimeout', 'abc'],
-      ['unban'],
-      ['enable'],
-      ['continue'],
-      ['-t', '0', 'getpid'],
-    ];
-    for (const args of readOnly) {
-      test(`ctdb ${args.join(' ')}`, async () => {
-        await same(args);
+      before(async () => {
+        cluster = await CtdbCluster.start({ daemon, label });
       });
-    }
+      after(async () => {
+        await cluster?.stop();
+      });
 
-    test('the daemon socket path comes from CTDB_BASE in test mode when CTDB_SOCKET is unset', async () => {
-      const env = { ...cluster.env(1) };
-      delete env.CTDB_SOCKET;
-      const r = outcome(await runCommand([DEBIAN_CTDB_PATH, 'pnn'], { env }));
-      const o = outcome(
-        await runCommand(
-          [process.execPath, '--import', 'tsx', join(root, 'tools/ctdb.ts'), 'pnn'],
-          {
-            env,
-            cwd: root,
-          },
-        ),
-      );
-      assert.deepEqual(o, r);
-      assert.equal(o.stdout, '1\n');
-    });
+      const real = async (args: readonly string[], pnn = 0): Promise<Outcome> =>
+        outcome(
+          await runCommand([DEBIAN_CTDB_PATH, ...args], {
+            env: cluster.env(pnn),
+            timeoutMs: 60_000,
+          }),
+        );
+      const ours = async (args: readonly string[], pnn = 0): Promise<Outcome> =>
+        outcome(
+          await runCommand(
+            [process.execPath, '--import', 'tsx', join(root, 'tools/ctdb.ts'), ...args],
+            {
+              env: cluster.env(pnn),
+              cwd: root,
+              timeoutMs: 60_000,
+            },
+          ),
+        );
 
-    test('no daemon: the same connection failure text and status', async () => {
-      const env = { ...cluster.env(0), CTDB_SOCKET: join(cluster.dir, 'nope.socket') };
-      const r = outcome(await runCommand([DEBIAN_CTDB_PATH, 'status'], { env }));
-      const o = outcome(
-        await runCommand(
-          [process.execPath, '--import', 'tsx', join(root, 'tools/ctdb.ts'), 'status'],
-          {
-            env,
-            cwd: root,
-          },
-        ),
-      );
-      assert.deepEqual(o, r);
-      assert.equal(o.code, 1);
-    });
-
-    // Commands that change state: each is run by both tools in turn from the same starting state,
-    // restoring in between; then the "already in that state" answers are compared too.
-    async function toggle(
-      doArgs: readonly string[],
-      undoArgs: readonly string[],
-      check: (status: string) => boolean,
-    ): Promise<void> {
-      const r1 = await real(doArgs);
-      assert.equal(r1.code, 0, `${doArgs.join(' ')}: ${r1.stderr}`);
-      assert.ok(
-        check(
-          (
-            await real([
-              '-n',
-              doArgs.includes('-n') ? doArgs[doArgs.indexOf('-n') + 1]! : '0',
-              'nodestatus',
-            ])
-          ).stdout,
-        ),
-      );
-      const rAgain = await real(doArgs);
-      const oAgain = await ours(doArgs);
-      assert.deepEqual(oAgain, rAgain, 'already-in-state answer');
-      const rUndo = await real(undoArgs);
-      assert.equal(rUndo.code, 0, rUndo.stderr);
-      const o1 = await ours(doArgs);
-      assert.deepEqual(o1, r1, `ours: ${doArgs.join(' ')}`);
-      const oUndo = await ours(undoArgs);
-      assert.deepEqual(oUndo, rUndo, `ours: ${undoArgs.join(' ')}`);
-      const rUndoAgain = await real(undoArgs);
-      const oUndoAgain = await ours(undoArgs);
-      assert.deepEqual(oUndoAgain, rUndoAgain, 'not-in-state answer');
-    }
-
-    test('disable / enable', async () => {
-      await toggle(['-n', '2', 'disable'], ['-n', '2', 'enable'], (s) => /DISABLED/.test(s));
-      await same(['-n', '2', 'nodestatus']);
-    });
-
-    test('stop / continue', async () => {
-      await toggle(['-n', '2', 'stop'], ['-n', '2', 'continue'], (s) => /STOPPED/.test(s));
-    });
-
-    test('ban / unban', async () => {
-      await toggle(['-n', '2', 'ban', '60'], ['-n', '2', 'unban'], (s) => /BANNED/.test(s));
-      await cluster.waitHealthy(60_000);
-    });
-
-    test('setvar is silent and takes effect; values accept 0x', async () => {
-      const o = await ours(['setvar', 'RecoverTimeout', '0x1f']);
-      assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
-      await same(['getvar', 'RecoverTimeout']);
-      assert.equal(
-        (await real(['getvar', 'RecoverTimeout'])).stdout,
-        'RecoverTimeout             = 31\n',
-      );
-      const r = await real(['setvar', 'RecoverTimeout', '30']);
-      const o2 = await ours(['setvar', 'RecoverTimeout', '30']);
-      assert.deepEqual(o2, r);
-    });
-
-    test('setdebug / getdebug', async () => {
-      assert.deepEqual(await ours(['setdebug', 'INFO']), await real(['setdebug', 'INFO']));
-      assert.equal((await same(['getdebug'])).stdout, 'INFO\n');
-      assert.deepEqual(
-        await ours(['-n', '1', 'setdebug', '4']),
-        await real(['-n', '1', 'setdebug', '4']),
-      );
-      assert.equal((await same(['-n', '1', 'getdebug'])).stdout, 'NOTICE\n');
-      await real(['setdebug', 'NOTICE']);
-    });
-
-    test('setlmasterrole / setleaderrole change the capabilities', async () => {
-      const o = await ours(['-n', '2', 'setlmasterrole', 'off']);
-      assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
-      assert.equal(
-        (await same(['-n', '2', 'getcapabilities'])).stdout,
-        'LEADER: YES\nLMASTER: NO\n',
-      );
-      assert.deepEqual(
-        await ours(['-n', '2', 'setlmasterrole', 'on']),
-        await real(['-n', '2', 'setlmasterrole', 'on']),
-      );
-      assert.deepEqual(
-        await ours(['-n', '2', 'setleaderrole', 'off']),
-        await real(['-n', '2', 'setleaderrole', 'off']),
-      );
-      assert.equal(
-        (await same(['-n', '2', 'getcapabilities'])).stdout,
-        'LEADER: NO\nLMASTER: YES\n',
-      );
-      await real(['-n', '2', 'setleaderrole', 'on']);
-    });
-
-    test('recover: our tool waits for a new generation', async () => {
-      const before = (await real(['status'])).stdout.match(/^Generation:(\d+)$/m)?.[1];
-      const o = await ours(['recover']);
-      assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
-      const afterGen = (await real(['status'])).stdout.match(/^Generation:(\d+)$/m)?.[1];
-      assert.ok(before !== undefined && afterGen !== undefined && before !== afterGen);
-      await cluster.waitHealthy(60_000);
-    });
-
-    test('reloadnodes with a new node at the end reports it as NEW (both tools)', async () => {
-      // Adding a node that does not exist yet: both tools print "Node 3 is NEW" and reload.
-      const files = cluster.nodes.map((n) => join(n.base, 'nodes'));
-      const original = readFileSync(files[0]!, 'utf8');
-      try {
-        for (const f of files) writeFileSync(f, `${original}10.77.0.99\n`);
-        const o = await ours(['reloadnodes']);
-        assert.equal(o.stdout, 'Node 3 is NEW\n', o.stderr);
-        assert.equal(o.code, 0, o.stderr);
-        // Now the daemons know node 3: both tools find nothing to do (and warn that it is
-        // disconnected).
-        const r = await same(['reloadnodes']);
-        assert.equal(r.code, 0);
-        assert.match(r.stderr, /No change in nodes file, skipping unnecessary reload\n$/);
-        await same(['status']);
-      } finally {
-        for (const f of files) writeFileSync(f, original);
+      async function same(args: readonly string[], pnn = 0): Promise<Outcome> {
+        const r = await real(args, pnn);
+        const o = await ours(args, pnn);
+        assert.deepEqual(o, r, `ctdb ${args.join(' ')}`);
+        return o;
       }
-    });
 
-    test('shutdown of another node: both tools return 0 and the node goes away', async () => {
-      const o = await ours(['-n', '2', 'shutdown']);
-      assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
-      const deadline = Date.now() + 20_000;
-      while (cluster.node(2).process?.running === true && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
+      // Read-only commands, and wrong arguments (usage texts, parse errors).
+      const readOnly: readonly (readonly string[])[] = [
+        ['version'],
+        ['pnn'],
+        ['status'],
+        ['-X', 'status'],
+        ['-Y', '-x', ':', 'status'],
+        ['nodestatus'],
+        ['nodestatus', 'all'],
+        ['-X', 'nodestatus', 'all'],
+        ['nodestatus', '0,2'],
+        ['nodestatus', '7'],
+        ['nodestatus', '0,x'],
+        ['listnodes'],
+        ['-X', 'listnodes'],
+        ['uptime'],
+        ['ping'],
+        ['-n', '2', 'ping'],
+        ['runstate'],
+        ['runstate', 'startup', 'running'],
+        ['runstate', 'setup'],
+        ['runstate', 'bogus'],
+        ['getvar', 'RecoverTimeout'],
+        ['getvar', 'recovertimeout'],
+        ['getvar', 'NoSuchThing'],
+        ['getvar', 'DeterministicIPs'],
+        ['listvars'],
+        ['getcapabilities'],
+        ['-X', 'getcapabilities'],
+        ['getpid'],
+        ['-n', '1', 'getpid'],
+        ['leader'],
+        ['getdebug'],
+        ['getreclock'],
+        ['-n', '1', 'status'],
+        ['-n', '1', 'pnn'],
+        ['-n', '5', 'pnn'],
+        ['-n', 'all', 'pnn'],
+        ['-n', '1', 'listnodes'],
+        ['-n', '1', 'version'],
+        ['-n', '1', 'reloadnodes'],
+        ['reloadnodes'],
+        ['-Z', 'pnn'],
+        ['-t', 'abc', 'pnn'],
+        ['--node=abc', 'pnn'],
+        ['pnn', '--node'],
+        ['setvar', 'RecoverTimeout', '-1'],
+        ['--usage'],
+        ['--help'],
+        [],
+        ['bogus'],
+        ['status', 'extra'],
+        ['getvar'],
+        ['setvar', 'RecoverTimeout'],
+        ['setdebug'],
+        ['setdebug', 'loud'],
+        ['setleaderrole', 'maybe'],
+        ['setlmasterrole'],
+        ['ban'],
+        ['ban', '0'],
+        ['ban', 'abc'],
+        ['setvar', 'NoSuchThing', '1'],
+        ['setvar', 'RecoverTimeout', 'abc'],
+        ['unban'],
+        ['enable'],
+        ['continue'],
+        ['-t', '0', 'getpid'],
+      ];
+      for (const args of readOnly) {
+        test(`ctdb ${args.join(' ')}`, async () => {
+          await same(args);
+        });
       }
-      assert.equal(cluster.node(2).process?.running, false, 'node 2 exited');
-      // A disconnected target is refused the same way by both tools.
-      let rs = await real(['-n', '2', 'pnn']);
-      for (let i = 0; i < 20 && !/DISCONNECTED/.test(rs.stderr); i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        rs = await real(['-n', '2', 'pnn']);
+
+      test('the daemon socket path comes from CTDB_BASE in test mode when CTDB_SOCKET is unset', async () => {
+        const env = { ...cluster.env(1) };
+        delete env.CTDB_SOCKET;
+        const r = outcome(await runCommand([DEBIAN_CTDB_PATH, 'pnn'], { env }));
+        const o = outcome(
+          await runCommand(
+            [process.execPath, '--import', 'tsx', join(root, 'tools/ctdb.ts'), 'pnn'],
+            {
+              env,
+              cwd: root,
+            },
+          ),
+        );
+        assert.deepEqual(o, r);
+        assert.equal(o.stdout, '1\n');
+      });
+
+      test('no daemon: the same connection failure text and status', async () => {
+        const env = { ...cluster.env(0), CTDB_SOCKET: join(cluster.dir, 'nope.socket') };
+        const r = outcome(await runCommand([DEBIAN_CTDB_PATH, 'status'], { env }));
+        const o = outcome(
+          await runCommand(
+            [process.execPath, '--import', 'tsx', join(root, 'tools/ctdb.ts'), 'status'],
+            {
+              env,
+              cwd: root,
+            },
+          ),
+        );
+        assert.deepEqual(o, r);
+        assert.equal(o.code, 1);
+      });
+
+      // Commands that change state: each is run by both tools in turn from the same starting state,
+      // restoring in between; then the "already in that state" answers are compared too.
+      async function toggle(
+        doArgs: readonly string[],
+        undoArgs: readonly string[],
+        check: (status: string) => boolean,
+      ): Promise<void> {
+        const r1 = await real(doArgs);
+        assert.equal(r1.code, 0, `${doArgs.join(' ')}: ${r1.stderr}`);
+        assert.ok(
+          check(
+            (
+              await real([
+                '-n',
+                doArgs.includes('-n') ? doArgs[doArgs.indexOf('-n') + 1]! : '0',
+                'nodestatus',
+              ])
+            ).stdout,
+          ),
+        );
+        const rAgain = await real(doArgs);
+        const oAgain = await ours(doArgs);
+        assert.deepEqual(oAgain, rAgain, 'already-in-state answer');
+        const rUndo = await real(undoArgs);
+        assert.equal(rUndo.code, 0, rUndo.stderr);
+        const o1 = await ours(doArgs);
+        assert.deepEqual(o1, r1, `ours: ${doArgs.join(' ')}`);
+        const oUndo = await ours(undoArgs);
+        assert.deepEqual(oUndo, rUndo, `ours: ${undoArgs.join(' ')}`);
+        const rUndoAgain = await real(undoArgs);
+        const oUndoAgain = await ours(undoArgs);
+        assert.deepEqual(oUndoAgain, rUndoAgain, 'not-in-state answer');
       }
-      await same(['-n', '2', 'getpid']);
-    });
-  },
-);
+
+      test('disable / enable', async () => {
+        await toggle(['-n', '2', 'disable'], ['-n', '2', 'enable'], (s) => /DISABLED/.test(s));
+        await same(['-n', '2', 'nodestatus']);
+      });
+
+      test('stop / continue', async () => {
+        await toggle(['-n', '2', 'stop'], ['-n', '2', 'continue'], (s) => /STOPPED/.test(s));
+      });
+
+      test('ban / unban', async () => {
+        await toggle(['-n', '2', 'ban', '60'], ['-n', '2', 'unban'], (s) => /BANNED/.test(s));
+        await cluster.waitHealthy(60_000);
+      });
+
+      test('setvar is silent and takes effect; values accept 0x', async () => {
+        const o = await ours(['setvar', 'RecoverTimeout', '0x1f']);
+        assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
+        await same(['getvar', 'RecoverTimeout']);
+        assert.equal(
+          (await real(['getvar', 'RecoverTimeout'])).stdout,
+          'RecoverTimeout             = 31\n',
+        );
+        const r = await real(['setvar', 'RecoverTimeout', '30']);
+        const o2 = await ours(['setvar', 'RecoverTimeout', '30']);
+        assert.deepEqual(o2, r);
+      });
+
+      test('setdebug / getdebug', async () => {
+        assert.deepEqual(await ours(['setdebug', 'INFO']), await real(['setdebug', 'INFO']));
+        assert.equal((await same(['getdebug'])).stdout, 'INFO\n');
+        assert.deepEqual(
+          await ours(['-n', '1', 'setdebug', '4']),
+          await real(['-n', '1', 'setdebug', '4']),
+        );
+        assert.equal((await same(['-n', '1', 'getdebug'])).stdout, 'NOTICE\n');
+        await real(['setdebug', 'NOTICE']);
+      });
+
+      test('setlmasterrole / setleaderrole change the capabilities', async () => {
+        const o = await ours(['-n', '2', 'setlmasterrole', 'off']);
+        assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
+        assert.equal(
+          (await same(['-n', '2', 'getcapabilities'])).stdout,
+          'LEADER: YES\nLMASTER: NO\n',
+        );
+        assert.deepEqual(
+          await ours(['-n', '2', 'setlmasterrole', 'on']),
+          await real(['-n', '2', 'setlmasterrole', 'on']),
+        );
+        assert.deepEqual(
+          await ours(['-n', '2', 'setleaderrole', 'off']),
+          await real(['-n', '2', 'setleaderrole', 'off']),
+        );
+        assert.equal(
+          (await same(['-n', '2', 'getcapabilities'])).stdout,
+          'LEADER: NO\nLMASTER: YES\n',
+        );
+        await real(['-n', '2', 'setleaderrole', 'on']);
+      });
+
+      test('recover: our tool waits for a new generation', async () => {
+        const before = (await real(['status'])).stdout.match(/^Generation:(\d+)$/m)?.[1];
+        const o = await ours(['recover']);
+        assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
+        const afterGen = (await real(['status'])).stdout.match(/^Generation:(\d+)$/m)?.[1];
+        assert.ok(before !== undefined && afterGen !== undefined && before !== afterGen);
+        await cluster.waitHealthy(60_000);
+      });
+
+      test('reloadnodes with a new node at the end reports it as NEW (both tools)', async () => {
+        // Adding a node that does not exist yet: both tools print "Node 3 is NEW" and reload.
+        const files = cluster.nodes.map((n) => join(n.base, 'nodes'));
+        const original = readFileSync(files[0]!, 'utf8');
+        try {
+          for (const f of files) writeFileSync(f, `${original}10.77.0.99\n`);
+          const o = await ours(['reloadnodes']);
+          assert.equal(o.stdout, 'Node 3 is NEW\n', o.stderr);
+          assert.equal(o.code, 0, o.stderr);
+          // Now the daemons know node 3: both tools find nothing to do (and warn that it is
+          // disconnected).
+          const r = await same(['reloadnodes']);
+          assert.equal(r.code, 0);
+          assert.match(r.stderr, /No change in nodes file, skipping unnecessary reload\n$/);
+          await same(['status']);
+        } finally {
+          for (const f of files) writeFileSync(f, original);
+        }
+      });
+
+      test('shutdown of another node: both tools return 0 and the node goes away', async () => {
+        const o = await ours(['-n', '2', 'shutdown']);
+        assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
+        const deadline = Date.now() + 20_000;
+        while (cluster.node(2).process?.running === true && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.equal(cluster.node(2).process?.running, false, 'node 2 exited');
+        // A disconnected target is refused the same way by both tools.
+        let rs = await real(['-n', '2', 'pnn']);
+        for (let i = 0; i < 20 && !/DISCONNECTED/.test(rs.stderr); i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          rs = await real(['-n', '2', 'pnn']);
+        }
+        await same(['-n', '2', 'getpid']);
+      });
+    },
+  );
+}
