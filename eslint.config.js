@@ -8,7 +8,8 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'node_modules/**',
-      'native/**/build/**',
+      'build/**',
+      '.state/**',
       '**/*.mjs',
       '**/*.cjs',
       'eslint.config.js',
