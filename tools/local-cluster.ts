@@ -15,7 +15,15 @@
 //   ctdb-local-cluster restart NODE     kill if running, then start it again
 //   ctdb-local-cluster down             stop everything and remove the namespaces
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +63,26 @@ export function stateDir(): string {
   return resolve(process.env.CTDB_LOCAL_CLUSTER_DIR ?? join(projectRoot(), '.state', 'cluster'));
 }
 
+/** The shipped eventscripts Debian enables by default; the others start disabled. */
+export const ENABLED_BY_DEFAULT = ['00.ctdb', '01.reclock', '05.system', '10.interface'];
+
+/**
+ * Makes the package's shipped eventscripts the node's data dir (`$CTDB_BASE/share/events/legacy`
+ * in test mode) and enables Debian's default four with the links `ctdb enablescript` makes, so
+ * `ctdb enablescript 11.natgw` and `ctdb event script list legacy` work as on a real install.
+ */
+function installShippedScripts(base: string): void {
+  const shipped = realpathSync(join(projectRoot(), 'events', 'legacy'));
+  mkdirSync(join(base, 'share', 'events'), { recursive: true });
+  rmSync(join(base, 'share', 'events', 'legacy'), { recursive: true, force: true });
+  symlinkSync(shipped, join(base, 'share', 'events', 'legacy'));
+  for (const name of ENABLED_BY_DEFAULT) {
+    const link = join(base, 'events', 'legacy', `${name}.script`);
+    rmSync(link, { force: true });
+    symlinkSync(join(shipped, `${name}.ts`), link);
+  }
+}
+
 /** Writes one node's CTDB_BASE: nodes, ctdb.conf, empty public_addresses and event dirs. */
 export function writeNodeConfig(
   base: string,
@@ -63,7 +91,7 @@ export function writeNodeConfig(
   extraConf = '',
 ): void {
   mkdirSync(join(base, 'events', 'legacy'), { recursive: true });
-  mkdirSync(join(base, 'share', 'events', 'legacy'), { recursive: true });
+  installShippedScripts(base);
   mkdirSync(join(base, 'run'), { recursive: true });
   mkdirSync(join(base, 'var'), { recursive: true });
   for (const db of ['volatile', 'persistent', 'state'])

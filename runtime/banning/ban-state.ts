@@ -1,9 +1,11 @@
 // The ban as the banned node applies it (CTDB 4.17 ctdb_control_set_ban_state / ctdb_ban_node):
-// SET_BAN_STATE {pnn, time} is sent to the node being banned. time 0 lifts the ban. With
-// EnableBans = 0 the request is accepted and ignored. A ban sets BANNED, (re)starts a timer of
-// `time` seconds and, when the node was not banned already, makes it inactive. When the timer
-// fires the node is banned again if its databases are not all frozen, else BANNED is cleared
-// (recovery then re-admits it).
+// SET_BAN_STATE {pnn, time} is sent to the node being banned. Any running ban timer is dropped
+// first. time 0 then clears BANNED. With EnableBans = 0 the request is accepted and ignored
+// (as in CTDB, a ban already running then keeps its flag but loses its timer, until an unban).
+// A ban sets BANNED, starts a timer of `time` seconds and, when the node was not banned
+// already, makes it inactive. When the timer fires the node bans itself again for
+// RecoveryBanPeriod if its databases are not all frozen, else BANNED is cleared (recovery then
+// re-admits it).
 import type { Clock, TimerHandle } from '../health/clock.js';
 
 export class BanStateError extends Error {
@@ -15,6 +17,8 @@ export interface BanStateDeps {
   readonly ownPnn: number;
   /** Tunable EnableBans (0 = ignore ban requests). */
   enableBans(): number;
+  /** Tunable RecoveryBanPeriod: the length of a self-ban. */
+  recoveryBanPeriod(): number;
   /** Sets or clears the BANNED flag on this node's own entry. */
   setBanned(banned: boolean): void;
   /**
@@ -47,45 +51,45 @@ export class BanState {
   /** The SET_BAN_STATE control. Throws BanStateError when addressed to another node. */
   setBanState(pnn: number, seconds: number): BanRequestResult {
     if (pnn !== this.deps.ownPnn)
-      throw new BanStateError(`SET_BAN_STATE for node ${pnn} sent to node ${this.deps.ownPnn}`);
+      throw new BanStateError(`SET_BAN_STATE control for PNN ${pnn} ignored`);
+    const alreadyBanned = this.timer !== undefined;
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (seconds === 0) {
+      this.deps.log.info('Unbanning this node');
+      const was = this.bannedUntilMs !== undefined;
+      this.bannedUntilMs = undefined;
+      if (!was) return 'not-banned';
+      this.deps.setBanned(false);
+      return 'unbanned';
+    }
     if (this.deps.enableBans() === 0) {
       this.deps.log.info(`Bans are disabled - ignoring ban of node ${pnn}`);
       return 'ignored';
     }
-    if (seconds === 0) {
-      if (!this.banned) return 'not-banned';
-      this.deps.log.info('Unbanning this node');
-      this.clear();
-      return 'unbanned';
-    }
-    const wasBanned = this.banned;
     this.deps.log.info(`Banning this node for ${seconds} seconds`);
-    this.arm(seconds);
+    this.bannedUntilMs = this.deps.clock.now() + seconds * 1000;
     this.deps.setBanned(true);
-    if (wasBanned) return 'extended';
+    this.timer = this.deps.clock.after(seconds * 1000, () => this.expired());
+    if (alreadyBanned) return 'extended';
     this.deps.becomeInactive();
     return 'banned';
   }
 
-  private arm(seconds: number): void {
-    this.timer?.cancel();
-    this.bannedUntilMs = this.deps.clock.now() + seconds * 1000;
-    this.timer = this.deps.clock.after(seconds * 1000, () => this.expired(seconds));
+  /** CTDB's ctdb_ban_self: a ban of RecoveryBanPeriod on this node. */
+  banSelf(): BanRequestResult {
+    return this.setBanState(this.deps.ownPnn, this.deps.recoveryBanPeriod());
   }
 
-  private expired(seconds: number): void {
-    this.timer = undefined;
+  private expired(): void {
     if (!this.deps.allDatabasesFrozen()) {
-      this.deps.log.warn('Databases are not all frozen at the end of the ban - banning again');
-      this.arm(seconds);
+      this.deps.log.warn(
+        'Banning timed out, but not all databases frozen yet - banning this node again.',
+      );
+      this.banSelf();
       return;
     }
     this.deps.log.info('Banning timed out');
-    this.clear();
-  }
-
-  private clear(): void {
-    this.timer?.cancel();
     this.timer = undefined;
     this.bannedUntilMs = undefined;
     this.deps.setBanned(false);

@@ -251,10 +251,7 @@ class IpSession {
   }
 
   /** Waits for one int32 reply on a fresh srvid while `send` asks for it (resent on timeout). */
-  private async request(
-    send: (srvid: bigint) => void,
-    once: boolean,
-  ): Promise<number | undefined> {
+  private async request(send: (srvid: bigint) => void, once: boolean): Promise<number | undefined> {
     const srvid = this.nextSrvid();
     let status: number | undefined;
     let wake: (() => void) | undefined;
@@ -611,9 +608,7 @@ async function moveOnce(s: IpSession, addr: SockAddr, pnn: number): Promise<numb
   }
   const data = publicIpPayload.encode({ pnn, addr });
   const others = await s.activeNodes(pnn);
-  const released = await Promise.allSettled(
-    others.map((p) => s.call(Control.RELEASE_IP, p, data)),
-  );
+  const released = await Promise.allSettled(others.map((p) => s.call(Control.RELEASE_IP, p, data)));
   const bad = released.find((r) => r.status === 'rejected');
   if (bad !== undefined) {
     const reason: unknown = bad.reason;
@@ -664,13 +659,12 @@ const addip = daemonCommand('addip', true, async (s, args) => {
     s.err(`Invalid IP/Mask ${args[0]}\n`);
     return 1;
   }
-  const ips = await s.must(
-    s.getPublicIps(s.cmdPnn),
-    `Failed to get Public IPs from node ${s.cmdPnn}\n`,
-  ).catch((e: unknown) => {
-    if (e instanceof CommandExit) throw new CommandExit(1);
-    throw e;
-  });
+  const ips = await s
+    .must(s.getPublicIps(s.cmdPnn), `Failed to get Public IPs from node ${s.cmdPnn}\n`)
+    .catch((e: unknown) => {
+      if (e instanceof CommandExit) throw new CommandExit(1);
+      throw e;
+    });
   if (ips.some((x) => sameIp(x.addr, parsed.addr))) {
     s.err(`Node already knows about IP ${addressText(parsed.addr)}\n`);
     return 0;
@@ -942,7 +936,9 @@ function tickleEdit(name: 'addtickle' | 'deltickle'): Command {
     }
     await s.must(
       s.call(opcode, s.cmdPnn, connectionPayload.encode({ src, dst })),
-      name === 'addtickle' ? 'Failed to register connection\n' : 'Failed to unregister connection\n',
+      name === 'addtickle'
+        ? 'Failed to register connection\n'
+        : 'Failed to unregister connection\n',
     );
     return 0;
   });

@@ -1,6 +1,7 @@
 // The start-of-life events and what their results mean (CTDB 4.17 ctdb_daemon.c / ctdb_monitor.c):
 // `init` and `setup` failing (a timeout included) stop the daemon; `startup` is retried every
-// 5 s without limit until it succeeds, and its success starts monitoring.
+// 5 s without limit until it succeeds (waiting 1 s at a time until the runstate is STARTUP),
+// and its success starts monitoring.
 import type { Clock, TimerHandle } from './clock.js';
 import type { EventGate } from './event-gate.js';
 
@@ -31,6 +32,11 @@ export async function runFatalEvent(
 export interface StartupDeps {
   readonly clock: Clock;
   readonly gate: EventGate;
+  /**
+   * Runstate ≥ STARTUP (the first recovery is done). Until then the attempt waits 1 s, so
+   * `startup` does not collide with the first takeover run's `ipreallocated`.
+   */
+  readyForStartup(): boolean;
   /** Runstate RUNNING, notification `startup`, CONTROL_STARTUP broadcast, monitor start. */
   onSuccess(): void;
   readonly log: { warn(msg: string): void };
@@ -57,6 +63,11 @@ export class StartupRetry {
 
   private async attempt(): Promise<void> {
     this.timer = undefined;
+    if (this.stopped) return;
+    if (!this.deps.readyForStartup()) {
+      this.timer = this.deps.clock.after(1000, () => void this.attempt());
+      return;
+    }
     this.attempts++;
     const outcome = await this.deps.gate.run('startup');
     if (this.stopped) return;

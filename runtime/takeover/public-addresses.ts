@@ -17,10 +17,10 @@ export interface PublicAddressEntry {
 const IFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 
 /** Parses one `ADDR/BITS IFACE[,IFACE…]` specification; throws TakeoverRequestError. */
-export function parseAddressSpec(addrMask: string, ifaceList: string | undefined): Omit<
-  PublicAddressEntry,
-  'line'
-> {
+export function parseAddressSpec(
+  addrMask: string,
+  ifaceList: string | undefined,
+): Omit<PublicAddressEntry, 'line'> {
   const slash = addrMask.indexOf('/');
   if (slash < 0) throw new TakeoverRequestError(`missing /MASK in '${addrMask}'`);
   let address: IpAddress;

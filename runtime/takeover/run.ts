@@ -188,7 +188,10 @@ export async function takeoverRun(
   const input: IpallocInput = {
     nodes: nodemap.map((n) => ({
       flags: n.flags,
-      known: (known.get(n.pnn) ?? []).map((ip) => ({ address: ip.addr.address, pnn: asPnn(ip.pnn) })),
+      known: (known.get(n.pnn) ?? []).map((ip) => ({
+        address: ip.addr.address,
+        pnn: asPnn(ip.pnn),
+      })),
       available: (available.get(n.pnn) ?? []).map((ip) => ip.addr.address),
     })),
     tunables: {
@@ -375,7 +378,8 @@ export async function verifyLocalIpAllocation(c: LocalIpCheck): Promise<string |
   if (c.kernel?.checked === true) {
     for (const ip of c.known) {
       const have = await c.kernel.hasAddress(ip.addr.address);
-      if (ip.pnn === c.pnn && !have) return `public address ${ip.addr.address} is not on an interface`;
+      if (ip.pnn === c.pnn && !have)
+        return `public address ${ip.addr.address} is not on an interface`;
       if (ip.pnn !== c.pnn && have) return `public address ${ip.addr.address} is on an interface`;
     }
   }

@@ -57,6 +57,7 @@ function banRig(opts: { enableBans?: number } = {}) {
     clock,
     ownPnn: 1,
     enableBans: () => opts.enableBans ?? 1,
+    recoveryBanPeriod: () => 300,
     setBanned: (b) => {
       banned = b;
       calls.push(b ? 'BANNED' : 'unbanned');
@@ -90,15 +91,16 @@ test('SET_BAN_STATE bans for the period, makes the node inactive once, and expir
   assert.equal(r.calls.at(-1), 'unbanned');
 });
 
-test('at expiry a node whose databases are not all frozen is banned again', async () => {
+test('at expiry a node whose databases are not all frozen bans itself for RecoveryBanPeriod', async () => {
   const r = banRig();
   r.state.setBanState(1, 10);
   r.setFrozen(false);
   await r.clock.advance(10_000);
   assert.equal(r.isBanned(), true);
-  assert.equal(r.state.remainingS(), 10);
+  assert.equal(r.state.remainingS(), 300);
+  assert.equal(r.calls.filter((c) => c === 'inactive').length, 1, 'no second become-inactive');
   r.setFrozen(true);
-  await r.clock.advance(10_000);
+  await r.clock.advance(300_000);
   assert.equal(r.isBanned(), false);
 });
 
@@ -120,4 +122,6 @@ test('time 0 unbans; EnableBans=0 ignores; a ban for another pnn is rejected', a
   assert.equal(off.state.setBanState(1, 300), 'ignored');
   assert.equal(off.isBanned(), false);
   assert.deepEqual(off.calls, []);
+  assert.equal(off.state.setBanState(1, 0), 'not-banned', 'unban still works with bans disabled');
+  assert.equal(off.isBanned(), false);
 });

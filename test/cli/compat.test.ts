@@ -306,34 +306,71 @@ function compatSuite(
         await cluster.waitHealthy(60_000);
       });
 
-      test('reloadnodes with a new node at the end reports it as NEW (both tools)', async () => {
-        // Adding a node that does not exist yet: both tools print "Node 3 is NEW" and reload.
+      test('reloadnodes: NEW, nothing to do, DELETED and UNDELETED answers match', async () => {
         const files = cluster.nodes.map((n) => join(n.base, 'nodes'));
         const original = readFileSync(files[0]!, 'utf8');
+        const write = (extra: string): void => {
+          for (const f of files) writeFileSync(f, `${original}${extra}`);
+        };
         try {
-          for (const f of files) writeFileSync(f, `${original}10.77.0.99\n`);
+          // A new node at the end: ours adds node 3, Debian's then adds node 4; the answers
+          // differ only in the number.
+          write('10.77.0.99\n');
           const o = await ours(['reloadnodes']);
           assert.equal(o.stdout, 'Node 3 is NEW\n', o.stderr);
           assert.equal(o.code, 0, o.stderr);
-          // Now the daemons know node 3: both tools find nothing to do (and warn that it is
-          // disconnected).
-          const r = await same(['reloadnodes']);
-          assert.equal(r.code, 0);
-          assert.match(r.stderr, /No change in nodes file, skipping unnecessary reload\n$/);
+          write('10.77.0.99\n10.77.0.98\n');
+          const r = await real(['reloadnodes']);
+          assert.equal(r.stdout, 'Node 4 is NEW\n', r.stderr);
+          assert.deepEqual({ ...o, stdout: 'NEW' }, { ...r, stdout: 'NEW' });
+          // Now the daemons know nodes 3 and 4: both tools find nothing to do (and warn that
+          // they are disconnected).
+          const same1 = await same(['reloadnodes']);
+          assert.equal(same1.code, 0);
+          assert.match(same1.stderr, /No change in nodes file, skipping unnecessary reload\n$/);
           await same(['status']);
+          // Deleting a disconnected node and bringing it back, each tool from the same state.
+          const deleted = '#10.77.0.99\n10.77.0.98\n';
+          const undeleted = '10.77.0.99\n10.77.0.98\n';
+          write(deleted);
+          const rDel = await real(['reloadnodes']);
+          assert.equal(rDel.stdout, 'Node 3 is DELETED\n', rDel.stderr);
+          await same(['status']);
+          await same(['listnodes']);
+          write(undeleted);
+          const rUndel = await real(['reloadnodes']);
+          assert.equal(rUndel.stdout, 'Node 3 is UNDELETED\n', rUndel.stderr);
+          write(deleted);
+          assert.deepEqual(await ours(['reloadnodes']), rDel, 'ours: DELETED');
+          write(undeleted);
+          assert.deepEqual(await ours(['reloadnodes']), rUndel, 'ours: UNDELETED');
+          await same(['status']);
+          // Deleting a connected node is refused the same way.
+          write(undeleted);
+          const lines = original.split('\n');
+          for (const f of files) {
+            writeFileSync(f, `${lines[0]}\n#${lines[1]}\n${lines[2]}\n${undeleted}`);
+          }
+          await same(['reloadnodes']);
         } finally {
-          for (const f of files) writeFileSync(f, original);
+          write('10.77.0.99\n10.77.0.98\n');
         }
       });
 
       test('shutdown of another node: both tools return 0 and the node goes away', async () => {
+        const gone = async (pnn: number): Promise<void> => {
+          const deadline = Date.now() + 20_000;
+          while (cluster.node(pnn).process?.running === true && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          assert.equal(cluster.node(pnn).process?.running, false, `node ${pnn} exited`);
+        };
         const o = await ours(['-n', '2', 'shutdown']);
         assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
-        const deadline = Date.now() + 20_000;
-        while (cluster.node(2).process?.running === true && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        assert.equal(cluster.node(2).process?.running, false, 'node 2 exited');
+        await gone(2);
+        const r = await real(['-n', '1', 'shutdown']);
+        assert.deepEqual(o, r);
+        await gone(1);
         // A disconnected target is refused the same way by both tools.
         let rs = await real(['-n', '2', 'pnn']);
         for (let i = 0; i < 20 && !/DISCONNECTED/.test(rs.stderr); i++) {
@@ -341,6 +378,8 @@ function compatSuite(
           rs = await real(['-n', '2', 'pnn']);
         }
         await same(['-n', '2', 'getpid']);
+        await same(['-n', '1', 'shutdown']);
+        await same(['nodestatus', 'all']);
       });
     },
   );

@@ -31,7 +31,7 @@ test('init or setup failing (a timeout included) is fatal; success notifies', as
       message: 'Failed to run setup event',
     },
   );
-  assert.deepEqual(sent, []);
+  assert.equal(sent.length, 0);
   await runFatalEvent(gateWith([0]), 'setup', (e) => sent.push(e));
   assert.deepEqual(sent, ['setup']);
 });
@@ -43,6 +43,7 @@ test('startup is retried every 5 s until it succeeds', async () => {
   const retry = new StartupRetry({
     clock,
     gate: gateWith([1, ETIMEDOUT, 1, 0]),
+    readyForStartup: () => true,
     onSuccess: () => (succeededAt = clock.now() - start),
     log: { warn() {} },
   });
@@ -70,6 +71,7 @@ test('startup refused in recovery mode is retried too', async () => {
       recoveryMode: () => mode,
       log: { warn() {}, error() {} },
     }),
+    readyForStartup: () => true,
     onSuccess: () => (ok = true),
     log: { warn() {} },
   });
@@ -79,4 +81,26 @@ test('startup refused in recovery mode is retried too', async () => {
   mode = RecoveryMode.NORMAL;
   await clock.advance(5_000);
   assert.equal(ok, true);
+});
+
+test('startup waits, 1 s at a time, for the STARTUP runstate', async () => {
+  const clock = new FakeClock();
+  let ready = false;
+  let ok = false;
+  const retry = new StartupRetry({
+    clock,
+    gate: gateWith([0]),
+    readyForStartup: () => ready,
+    onSuccess: () => (ok = true),
+    log: { warn() {} },
+  });
+  retry.start();
+  await clock.advance(3_000);
+  assert.equal(retry.attempts, 0);
+  ready = true;
+  await clock.advance(999);
+  assert.equal(ok, false);
+  await clock.advance(1);
+  assert.equal(ok, true);
+  assert.equal(retry.attempts, 1);
 });

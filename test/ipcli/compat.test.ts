@@ -15,6 +15,16 @@ import {
   debianClusterUnavailable,
 } from '../support/debian-ctdb.js';
 import { runCommand, type RunResult } from '../support/netlab.js';
+import { CtdbClient } from '../../runtime/client/index.js';
+import { Control, ControlFlag, ifaceListPayload, sockAddr } from '../../runtime/protocol/index.js';
+import {
+  connectionPayload,
+  publicIpInfoPayload,
+  publicIpListPayload,
+  sockAddrPayload,
+  tickleListPayload,
+  type Connection,
+} from '../../runtime/takeover/wire.js';
 
 const root = join(import.meta.dirname, '../..');
 const daemon = daemonFromEnv();
@@ -154,6 +164,65 @@ describe(
       });
     }
 
+    test('wire layouts: Debian ctdbd reply bytes decode and re-encode byte for byte', async () => {
+      const client = await CtdbClient.connect(cluster.node(0).socket, { timeoutMs: 10_000 });
+      try {
+        const conn: Connection = {
+          src: sockAddr('fd00::9', 40001),
+          dst: sockAddr('10.77.2.1', 445),
+        };
+        const add = await client.raw(Control.TCP_ADD, 0, connectionPayload.encode(conn));
+        assert.equal(add.status, 0);
+        const check = async <T>(
+          label: string,
+          opcode: number,
+          data: Uint8Array | undefined,
+          codec: { decode(b: Uint8Array): T; encode(v: T): Uint8Array },
+          flags = 0,
+        ): Promise<T> => {
+          const r = await client.raw(opcode, 0, data, { flags });
+          assert.equal(r.status, 0, label);
+          const value = codec.decode(r.data);
+          assert.deepEqual(Buffer.from(codec.encode(value)), Buffer.from(r.data), label);
+          return value;
+        };
+        const ips = await check(
+          'public_ip_list',
+          Control.GET_PUBLIC_IPS,
+          undefined,
+          publicIpListPayload,
+        );
+        assert.equal(ips.length, 4);
+        await check(
+          'public_ip_list available',
+          Control.GET_PUBLIC_IPS,
+          undefined,
+          publicIpListPayload,
+          ControlFlag.PUBLIC_IP_ONLY_AVAILABLE,
+        );
+        for (const a of ['10.77.1.1', 'fd77::10']) {
+          const info = await check(
+            `public_ip_info ${a}`,
+            Control.GET_PUBLIC_IP_INFO,
+            sockAddrPayload.encode(sockAddr(a)),
+            publicIpInfoPayload,
+          );
+          assert.equal(info.ip.addr.address, a);
+        }
+        await check('iface_list', Control.GET_IFACES, undefined, ifaceListPayload);
+        const tickles = await check(
+          'tickle_list',
+          Control.GET_TCP_TICKLE_LIST,
+          sockAddrPayload.encode(sockAddr('10.77.2.1')),
+          tickleListPayload,
+        );
+        assert.deepEqual(tickles.connections, [conn]);
+        await client.raw(Control.TCP_REMOVE, 0, connectionPayload.encode(conn));
+      } finally {
+        client.close();
+      }
+    });
+
     test('checktcpport: a free port and a port in use', async () => {
       await same(['checktcpport', String(heldPort)]);
       const r = await same(['checktcpport', '0']);
@@ -229,10 +298,7 @@ describe(
     });
 
     test('reloadips by ours re-reads public_addresses', async () => {
-      writeFileSync(
-        join(cluster.node(1).base, 'public_addresses'),
-        `${PUBLIC}10.77.4.4/24 lo\n`,
-      );
+      writeFileSync(join(cluster.node(1).base, 'public_addresses'), `${PUBLIC}10.77.4.4/24 lo\n`);
       const o = await ours(['reloadips', '1']);
       assert.equal(o.code, 0, o.stderr);
       assert.match((await real(['-n', '1', 'ip'])).stdout, /^10\.77\.4\.4 /m);

@@ -30,7 +30,7 @@ function start(pnn: number): void {
   );
   const c = { proc, lines: [] as Line[], state: 'follower' };
   contenders.set(pnn, c);
-  createInterface({ input: proc.stdout! }).on('line', (l) => {
+  createInterface({ input: proc.stdout }).on('line', (l) => {
     try {
       const line = JSON.parse(l) as Line;
       c.lines.push(line);
@@ -58,6 +58,25 @@ async function until(what: string, cond: () => boolean, timeoutMs: number): Prom
     await new Promise((r) => setTimeout(r, 20));
   }
   return Date.now() - t0;
+}
+
+async function untilStable(
+  what: string,
+  cond: () => boolean,
+  holdMs: number,
+  timeoutMs: number,
+): Promise<void> {
+  const t0 = Date.now();
+  let since: number | undefined;
+  for (;;) {
+    const now = Date.now();
+    if (cond()) {
+      since ??= now;
+      if (now - since >= holdMs) return;
+    } else since = undefined;
+    if (now - t0 > timeoutMs) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -121,7 +140,12 @@ test(
           .some((l) => l.msg?.startsWith('Cluster lock helper terminated') === true),
       10_000,
     );
-    await until('the lock to be re-taken', () => leaders().length === 1, 10_000);
+    await untilStable(
+      'one lasting leader after the replacement',
+      () => leaders().length === 1,
+      3_000,
+      15_000,
+    );
 
     // Remove it: lost again, re-taken on a new file.
     const third = leaders()[0]!;
@@ -136,10 +160,14 @@ test(
           .some((l) => l.msg?.startsWith('Cluster lock helper terminated') === true),
       10_000,
     );
-    await until('the lock to be re-taken after removal', () => leaders().length === 1, 10_000);
-    for (let i = 0; i < 10; i++) {
-      assert.equal(leaders().length, 1);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // A contender whose helper opened the old file just before the removal may take the lock on
+    // the unlinked inode and lose it at its next recheck (1 s), as with CTDB's helper: so the
+    // claim is one leader that then stays the only one for 3 s.
+    await untilStable(
+      'one lasting leader after removal',
+      () => leaders().length === 1,
+      3_000,
+      15_000,
+    );
   },
 );

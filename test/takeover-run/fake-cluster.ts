@@ -72,7 +72,10 @@ export class FakeNode {
         pnn,
         localState: () => ({ runstate: this.runstate, flags: this.flags }),
         notifyLocalClients: (srvid, data) =>
-          this.clientMessages.push({ srvid, text: new TextDecoder().decode(data).replace(/\0$/, '') }),
+          this.clientMessages.push({
+            srvid,
+            text: new TextDecoder().decode(data).replace(/\0$/, ''),
+          }),
         banSelf: (reason) => this.bans.push(reason),
         sendTcpUpdate: () => undefined,
       },
@@ -110,7 +113,9 @@ export class FakeCluster implements ClusterControls {
   ) {}
 
   static create(publicAddresses: string, count: number): FakeCluster {
-    return new FakeCluster(Array.from({ length: count }, (_, i) => new FakeNode(i, publicAddresses)));
+    return new FakeCluster(
+      Array.from({ length: count }, (_, i) => new FakeNode(i, publicAddresses)),
+    );
   }
 
   node(pnn: number): FakeNode {

@@ -232,10 +232,7 @@ describe('queries and runtime changes through the control dispatcher', () => {
     await writeFile(file, '10.0.0.2/24 eth0\n10.0.0.3/24 eth0\n');
     const r = await dispatchIpControl(ips, Control.RELOAD_PUBLIC_IPS, new Uint8Array(0));
     assert.equal(r.status, 0);
-    assert.deepEqual(
-      ips.table.vnns.map((v) => v.address.text).sort(),
-      ['10.0.0.2', '10.0.0.3'],
-    );
+    assert.deepEqual(ips.table.vnns.map((v) => v.address.text).sort(), ['10.0.0.2', '10.0.0.3']);
     assert.deepEqual(events, ['takeip eth0 10.0.0.1 24', 'releaseip eth0 10.0.0.1 24']);
   });
 
@@ -296,9 +293,15 @@ describe('queries and runtime changes through the control dispatcher', () => {
 
   it('IPREALLOCATED runs the event and notifies clients; failure is an error', async () => {
     const n = new FakeNode(0, PA);
-    assert.equal((await dispatchIpControl(n.ips, Control.IPREALLOCATED, new Uint8Array(0))).status, 0);
+    assert.equal(
+      (await dispatchIpControl(n.ips, Control.IPREALLOCATED, new Uint8Array(0))).status,
+      0,
+    );
     assert.deepEqual(n.clientMessages, [{ srvid: Srvid.IPREALLOCATED, text: '' }]);
     n.failingEvents.add('ipreallocated');
-    assert.equal((await dispatchIpControl(n.ips, Control.IPREALLOCATED, new Uint8Array(0))).status, -1);
+    assert.equal(
+      (await dispatchIpControl(n.ips, Control.IPREALLOCATED, new Uint8Array(0))).status,
+      -1,
+    );
   });
 });

@@ -40,8 +40,12 @@ describe('takeoverRun', () => {
     }
     assert.equal(report.takeovers, 4);
     // Every connected node ran ipreallocated; every takeip was announced.
-    for (const n of c.nodes) assert.equal(n.events.filter((e) => e.event === 'ipreallocated').length, 1);
-    assert.equal(c.nodes.reduce((s, n) => s + n.announced.length, 0), 4);
+    for (const n of c.nodes)
+      assert.equal(n.events.filter((e) => e.event === 'ipreallocated').length, 1);
+    assert.equal(
+      c.nodes.reduce((s, n) => s + n.announced.length, 0),
+      4,
+    );
   });
 
   it('fails over from a disconnected node and fails back when it returns', async () => {
