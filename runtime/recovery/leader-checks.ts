@@ -89,6 +89,7 @@ export function leaderChecks(view: LeaderView): LeaderDecision {
 
   // A node map that cannot be fetched: blame the node and try again next loop.
   for (const n of connected) {
+    if (n.pnn === view.ownPnn) continue;
     const r = view.remoteNodemaps.get(n.pnn);
     if (r?.ok !== true) {
       culprits.push({ pnn: n.pnn, credits: 1 });
@@ -96,49 +97,51 @@ export function leaderChecks(view: LeaderView): LeaderDecision {
     }
   }
 
-  // Flags: each node is the authority on its own; push them where any view differs. The local
-  // DISCONNECTED bit is a per-observer fact and never compared or replaced.
-  const keep = NodeFlag.DISCONNECTED;
+  // Flags (CTDB update_flags): each remote node is the authority on its own flags, the leader
+  // on its own; they are pushed to everyone when any connected node's view differs.
+  const viewOf = (observer: number, pnn: number): number | undefined => {
+    const r = view.remoteNodemaps.get(observer);
+    return r?.ok === true ? r.value.find((e) => e.pnn === pnn)?.flags : undefined;
+  };
   nodemap = view.nodemap.map((n) => {
     if (isDisconnected(n.flags)) return n;
-    const own = selfReported(n.pnn, view.remoteNodemaps);
-    if (own === undefined) return n;
-    const differs = connected.some((observer) => {
-      const r = view.remoteNodemaps.get(observer.pnn);
-      const seen = r?.ok === true ? r.value.find((e) => e.pnn === n.pnn)?.flags : undefined;
-      return seen !== undefined && (seen & ~keep) !== (own & ~keep);
-    });
-    if (differs || (n.flags & ~keep) !== (own & ~keep))
-      flagUpdates.push({ pnn: n.pnn, flags: own });
-    return { pnn: n.pnn, flags: (n.flags & keep) | (own & ~keep) };
+    const own = n.pnn === view.ownPnn ? n.flags : (selfReported(n.pnn, view.remoteNodemaps) ?? n.flags);
+    const differs =
+      own !== n.flags ||
+      connected.some(
+        (o) => o.pnn !== n.pnn && o.pnn !== view.ownPnn && viewOf(o.pnn, n.pnn) !== own,
+      );
+    if (differs) flagUpdates.push({ pnn: n.pnn, flags: own });
+    return own === n.flags ? n : { pnn: n.pnn, flags: own };
   });
-  const reloadNodes = view.configuredNodeCount !== nodemap.length;
+  if (view.configuredNodeCount !== nodemap.length)
+    return decide('none', 'The node count differs from the nodes file: reloading it', true);
 
   if (view.needRecovery)
-    return decide('recover', 'Recovery needed after a failed recovery', reloadNodes);
+    return decide('recover', 'Recovery needed after a failed recovery', false);
 
   const active = nodemap.filter((n) => !isInactive(n.flags));
   for (const n of active) {
     const r = view.recmodes.get(n.pnn);
     if (r?.ok !== true)
-      return decide('none', `Unable to get recmode from node ${n.pnn}`, reloadNodes);
+      return decide('none', `Unable to get recmode from node ${n.pnn}`, false);
     if (r.value !== RecoveryMode.NORMAL)
-      return decide('recover', `Node ${n.pnn} is not in normal recovery mode`, reloadNodes);
+      return decide('recover', `Node ${n.pnn} is not in normal recovery mode`, false);
   }
 
   if (view.clusterLock.configured && !view.clusterLock.held) {
     culprits.push({ pnn: view.ownPnn, credits: 1 });
-    return decide('recover', 'Cluster lock not held', reloadNodes);
+    return decide('recover', 'Cluster lock not held', false);
   }
 
   if (!view.recoveriesDisabled) {
     const found = consistencyCheck(view, nodemap, active, culprits);
-    if (found !== undefined) return decide(found.action, found.reason, reloadNodes);
+    if (found !== undefined) return decide(found.action, found.reason, false);
   }
 
   if (!view.takeover.disabled && (view.takeover.needed || view.takeover.queuedRequests > 0))
-    return decide('takeover-run', 'Takeover run requested', reloadNodes);
-  return decide('none', 'Cluster is consistent', reloadNodes);
+    return decide('takeover-run', 'Takeover run requested', false);
+  return decide('none', 'Cluster is consistent', false);
 }
 
 /** Node map and vnnmap agreement: a recovery (blaming someone), a failed fetch, or nothing. */
