@@ -14,6 +14,10 @@ export interface BanCreditsDeps {
   readonly clock: Clock;
   /** Seconds (tunable RecoveryGracePeriod, 120). */
   recoveryGracePeriod(): number;
+  /** Is pnn in the node map? Blame on an unknown node is dropped. */
+  isKnownNode(pnn: number): boolean;
+  /** Is this (the leader's) node INACTIVE? An inactive node blames nobody. */
+  selfInactive(): boolean;
 }
 
 export interface BanDecision {
@@ -26,14 +30,19 @@ export class BanCredits {
 
   constructor(private readonly deps: BanCreditsDeps) {}
 
+  /** The node blamed last (logged by a recovery as its cause). */
+  lastCulprit: number | undefined;
+
   /** Blames `pnn` with `count` credits (forgiving old blame first). */
   culprit(pnn: number, count = 1): void {
+    if (!this.deps.isKnownNode(pnn) || this.deps.selfInactive()) return;
     const now = this.deps.clock.now();
     const c = this.culprits.get(pnn) ?? { credits: 0, lastReportedMs: now };
     if (now - c.lastReportedMs > this.deps.recoveryGracePeriod() * 1000) c.credits = 0;
     c.credits += count;
     c.lastReportedMs = now;
     this.culprits.set(pnn, c);
+    this.lastCulprit = pnn;
   }
 
   credits(pnn: number): number {

@@ -11,7 +11,7 @@ import { RecoveryMode } from '../protocol/constants.js';
 import type { BanCredits } from '../banning/credits.js';
 import type { Clock } from '../health/clock.js';
 import { newGeneration } from './generation.js';
-import { activeNodes, isDisconnected, lmasterNodes } from './node-sets.js';
+import { activeNodes, isDisconnected, isInactive, lmasterNodes } from './node-sets.js';
 import type { NodeEntry, VnnMap } from './types.js';
 
 /**
@@ -141,6 +141,11 @@ export class Recoverer {
     if (await this.banMisbehaving(nodemap.length))
       return { outcome: 'banned-self', detail: 'this node banned itself' };
     if (deps.clusterLock.configured && !deps.clusterLock.held()) {
+      if (!deps.isLeader()) {
+        // Banning may have moved the leadership: then this is not our recovery any more.
+        this.needRecovery = false;
+        return { outcome: 'not-leader', detail: 'leader changed while banning' };
+      }
       log.error('Cluster lock not held - banning this node');
       await controls.banNode(deps.ownPnn, deps.recoveryBanPeriod()).catch(() => undefined);
       return { outcome: 'lock-not-held', detail: 'Cluster lock not held' };
@@ -151,8 +156,16 @@ export class Recoverer {
       nodemap = await controls.getNodemap();
       const connected = nodemap.filter((n) => !isDisconnected(n.flags)).map((n) => n.pnn);
       const capabilities = await controls.getCapabilities(connected);
-      for (const n of nodemap)
-        if (!isDisconnected(n.flags)) await controls.pushFlags(n.pnn, n.flags);
+      for (const n of nodemap) {
+        if (isDisconnected(n.flags)) continue;
+        try {
+          await controls.pushFlags(n.pnn, n.flags);
+        } catch (err) {
+          // A node that is inactive anyway does not stop the recovery.
+          if (!isInactive(n.flags)) throw err;
+          log.warn(`Unable to update flags on inactive node ${n.pnn}`);
+        }
+      }
       const active = activeNodes(nodemap).map((n) => n.pnn);
       const members = lmasterNodes(nodemap, capabilities);
       const vnnmap: VnnMap = {

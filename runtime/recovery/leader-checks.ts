@@ -2,7 +2,7 @@
 // after "non-leaders stop here"), as a pure function of the state the loop fetched. The loop
 // itself (fetching, banning, the INACTIVE shortcut, sleeping RecoverInterval) belongs to the
 // daemon; this decides what to do about what it saw.
-import { NodeFlag, RecoveryMode } from '../protocol/constants.js';
+import { RecoveryMode } from '../protocol/constants.js';
 import { isDisconnected, isInactive, lmasterNodes } from './node-sets.js';
 import type { Fetched, NodeEntry, VnnMap } from './types.js';
 
@@ -105,7 +105,8 @@ export function leaderChecks(view: LeaderView): LeaderDecision {
   };
   nodemap = view.nodemap.map((n) => {
     if (isDisconnected(n.flags)) return n;
-    const own = n.pnn === view.ownPnn ? n.flags : (selfReported(n.pnn, view.remoteNodemaps) ?? n.flags);
+    const own =
+      n.pnn === view.ownPnn ? n.flags : (selfReported(n.pnn, view.remoteNodemaps) ?? n.flags);
     const differs =
       own !== n.flags ||
       connected.some(
@@ -117,31 +118,29 @@ export function leaderChecks(view: LeaderView): LeaderDecision {
   if (view.configuredNodeCount !== nodemap.length)
     return decide('none', 'The node count differs from the nodes file: reloading it', true);
 
-  if (view.needRecovery)
-    return decide('recover', 'Recovery needed after a failed recovery', false);
+  if (view.needRecovery) return decide('recover', 'Recovery needed after a failed recovery');
 
   const active = nodemap.filter((n) => !isInactive(n.flags));
   for (const n of active) {
     const r = view.recmodes.get(n.pnn);
-    if (r?.ok !== true)
-      return decide('none', `Unable to get recmode from node ${n.pnn}`, false);
+    if (r?.ok !== true) return decide('none', `Unable to get recmode from node ${n.pnn}`);
     if (r.value !== RecoveryMode.NORMAL)
-      return decide('recover', `Node ${n.pnn} is not in normal recovery mode`, false);
+      return decide('recover', `Node ${n.pnn} is not in normal recovery mode`);
   }
 
   if (view.clusterLock.configured && !view.clusterLock.held) {
     culprits.push({ pnn: view.ownPnn, credits: 1 });
-    return decide('recover', 'Cluster lock not held', false);
+    return decide('recover', 'Cluster lock not held');
   }
 
   if (!view.recoveriesDisabled) {
     const found = consistencyCheck(view, nodemap, active, culprits);
-    if (found !== undefined) return decide(found.action, found.reason, false);
+    if (found !== undefined) return decide(found.action, found.reason);
   }
 
   if (!view.takeover.disabled && (view.takeover.needed || view.takeover.queuedRequests > 0))
-    return decide('takeover-run', 'Takeover run requested', false);
-  return decide('none', 'Cluster is consistent', false);
+    return decide('takeover-run', 'Takeover run requested');
+  return decide('none', 'Cluster is consistent');
 }
 
 /** Node map and vnnmap agreement: a recovery (blaming someone), a failed fetch, or nothing. */

@@ -130,8 +130,13 @@ export class LockElection {
       mutex.release();
       this.innerState = 'follower';
       const why =
-        r.status === MutexStatus.Contended ? 'contention' : (r.detail ?? `status ${r.status}`);
-      this.host.log.info(`Unable to take cluster lock (${why})`);
+        r.status === MutexStatus.Contended
+          ? 'contention'
+          : r.status === MutexStatus.Timeout
+            ? 'timeout'
+            : 'unknown error';
+      const detail = r.detail !== undefined ? ` (${r.detail})` : '';
+      this.host.log.info(`Unable to take cluster lock - ${why}${detail}`);
       return 'follower';
     }
     if (!this.host.canBeLeader()) {
@@ -182,6 +187,8 @@ export class LockElection {
     const m = this.mutex;
     this.mutex = undefined;
     const wasLeading = this.innerState === 'leading';
+    if (m !== undefined)
+      this.host.log.info(wasLeading ? 'Releasing cluster lock' : 'Cancelling cluster lock');
     m?.release();
     this.innerState = next;
     if (wasLeading || this.innerLeader === this.host.ownPnn) this.setLeader(UNKNOWN_PNN);

@@ -6,9 +6,11 @@ import { BanCredits } from '../../runtime/banning/credits.js';
 import { BanState, BanStateError } from '../../runtime/banning/ban-state.js';
 import { FakeClock } from '../health/fake-clock.js';
 
+const known = { isKnownNode: (pnn: number) => pnn < 4, selfInactive: () => false };
+
 test('credits add up; a node at 2 × nodes is banned once and its credits are zeroed', () => {
   const clock = new FakeClock();
-  const credits = new BanCredits({ clock, recoveryGracePeriod: () => 120 });
+  const credits = new BanCredits({ clock, recoveryGracePeriod: () => 120, ...known });
   credits.culprit(1);
   credits.culprit(1, 4);
   credits.culprit(2);
@@ -22,7 +24,7 @@ test('credits add up; a node at 2 × nodes is banned once and its credits are ze
 
 test('credits older than RecoveryGracePeriod are forgiven before new ones are added', async () => {
   const clock = new FakeClock();
-  const credits = new BanCredits({ clock, recoveryGracePeriod: () => 120 });
+  const credits = new BanCredits({ clock, recoveryGracePeriod: () => 120, ...known });
   credits.culprit(0, 5);
   await clock.advance(120_000);
   credits.culprit(0); // exactly at the grace period: kept
@@ -33,15 +35,42 @@ test('credits older than RecoveryGracePeriod are forgiven before new ones are ad
 });
 
 test('the takeover helper’s SRVID_BANNING (num_nodes credits) twice in a row bans the node', () => {
-  const credits = new BanCredits({ clock: new FakeClock(), recoveryGracePeriod: () => 120 });
+  const credits = new BanCredits({
+    clock: new FakeClock(),
+    recoveryGracePeriod: () => 120,
+    ...known,
+  });
   credits.culprit(2, 4);
   assert.deepEqual(credits.takeBans(4), []);
   credits.culprit(2, 4);
   assert.deepEqual(credits.takeBans(4), [{ pnn: 2, credits: 8 }]);
 });
 
+test('blame on an unknown node, or by an INACTIVE leader, is dropped', () => {
+  let inactive = false;
+  const credits = new BanCredits({
+    clock: new FakeClock(),
+    recoveryGracePeriod: () => 120,
+    isKnownNode: (pnn) => pnn < 3,
+    selfInactive: () => inactive,
+  });
+  credits.culprit(7, 10);
+  assert.equal(credits.credits(7), 0);
+  inactive = true;
+  credits.culprit(1, 10);
+  assert.equal(credits.credits(1), 0);
+  inactive = false;
+  credits.culprit(1, 2);
+  assert.equal(credits.credits(1), 2);
+  assert.equal(credits.lastCulprit, 1);
+});
+
 test('a successful recovery resets all credits', () => {
-  const credits = new BanCredits({ clock: new FakeClock(), recoveryGracePeriod: () => 120 });
+  const credits = new BanCredits({
+    clock: new FakeClock(),
+    recoveryGracePeriod: () => 120,
+    ...known,
+  });
   credits.culprit(0, 3);
   credits.culprit(1, 3);
   credits.reset();

@@ -8,6 +8,8 @@ import { Capability, CAPABILITIES_DEFAULT, NodeFlag } from '../../runtime/protoc
 import type { NodeEntry, VnnMap } from '../../runtime/recovery/types.js';
 import { FakeClock } from '../health/fake-clock.js';
 
+const known = { isKnownNode: (pnn: number) => pnn < 4, selfInactive: () => false };
+
 function rig(
   opts: {
     nodemap?: NodeEntry[];
@@ -25,7 +27,7 @@ function rig(
     { pnn: 1, flags: 0 },
     { pnn: 2, flags: 0 },
   ];
-  const credits = new BanCredits({ clock, recoveryGracePeriod: () => 120 });
+  const credits = new BanCredits({ clock, recoveryGracePeriod: () => 120, ...known });
   const rec = (name: string) => {
     calls.push(name);
     if (opts.failAt === name) return Promise.reject(new Error(`${name} failed on node 2`));

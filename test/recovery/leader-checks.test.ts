@@ -125,6 +125,16 @@ test('while recoveries are disabled the consistency checks are skipped, takeover
   assert.equal(d2.action, 'none');
 });
 
-test('a nodemap size different from the nodes file asks for a reload', () => {
-  assert.equal(leaderChecks(view({ configuredNodeCount: 4 })).reloadNodes, true);
+test('a nodemap size different from the nodes file asks for a reload and nothing else', () => {
+  const d = leaderChecks(view({ configuredNodeCount: 4, needRecovery: true }));
+  assert.equal(d.reloadNodes, true);
+  assert.equal(d.action, 'none');
+});
+
+test('the leader’s own flags are authoritative and pushed to a node that sees them differently', () => {
+  const v = view({ nodemap: nodes([NodeFlag.PERMANENTLY_DISABLED, 0, 0]) });
+  const remote = new Map(v.remoteNodemaps);
+  remote.set(2, ok(nodes([0, 0, 0])));
+  const d = leaderChecks({ ...v, remoteNodemaps: remote });
+  assert.deepEqual(d.flagUpdates, [{ pnn: 0, flags: NodeFlag.PERMANENTLY_DISABLED }]);
 });

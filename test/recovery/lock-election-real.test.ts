@@ -112,7 +112,7 @@ test(
     assert.ok(helperPid !== undefined && pidAlive(helperPid), 'the leader has a live helper');
     const othersContended = [...contenders.entries()]
       .filter(([p]) => p !== first)
-      .every(([, c]) => c.lines.some((l) => l.msg === 'Unable to take cluster lock (contention)'));
+      .every(([, c]) => c.lines.some((l) => l.msg === 'Unable to take cluster lock - contention'));
     assert.ok(othersContended, 'the others saw contention');
 
     // kill -9 the leader (the helper's parent): its helper must release, another must lead.

@@ -55,11 +55,12 @@ describe('takeoverRun', () => {
     assert.ok(lost.length > 0);
     c.node(1).flags = NodeFlag.DISCONNECTED;
     c.node(1).kernel.clear(); // it died with its addresses
+    const sent = c.controls.length;
     await takeoverRun(c);
+    assert.ok(!c.controls.slice(sent).some((x) => x.dest === 1), 'nothing sent to the dead node');
     const after = owners(c);
     assert.equal(after.size, 4);
     for (const a of lost) assert.notEqual(after.get(a), 1);
-    // No RELEASE_IP was sent to the dead node.
     c.node(1).flags = 0;
     c.node(1).ips.table.vnns.forEach((v) => (v.pnn = -1));
     await takeoverRun(c);
