@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { defineEventScript, type EventContext } from '../../lib/eventscript/define.js';
 import { optionalString } from '../../lib/options/kinds.js';
 import { NetlinkError, ScriptExit, strerror } from '../../lib/errors/index.js';
-import { ctdb, ctdbBase, ctdbHelperBinDir, ctdbScriptVarDir } from '../../lib/ctdb/index.js';
+import {
+  ctdbBase,
+  ctdbHelperBinDir,
+  ctdbScriptVarDir,
+  isFollowerOnly,
+} from '../../lib/ctdb/index.js';
+
 import {
   addRoute,
   deleteIpFromIface,
@@ -53,31 +59,6 @@ type NatgwConfig = Record<(typeof CONFIG_KEYS)[number], string>;
 // ---------------------------------------------------------------------------------------------
 // Node identity and the group file
 
-/** CTDB's ctdb_get_ip_address: this node's private address, cached in my-ip-address. */
-async function myIpAddress(ctx: Ctx): Promise<string> {
-  const cache = join(ctdbScriptVarDir(ctx.env), 'my-ip-address');
-  const cached = await readFile(cache, 'utf8').catch(() => undefined);
-  if (cached !== undefined && cached.trim() !== '') return cached.trim();
-  // As in CTDB, an unanswered question leaves the address empty (so: not follower-only).
-  const r = await ctdb(['-X', 'nodestatus'], { env: ctx.env, signal: ctx.signal }).catch(
-    () => undefined,
-  );
-  const ip = (r?.stdout.split('\n')[1] ?? '').split('|')[2] ?? '';
-  if (ip !== '') await writeFile(cache, `${ip}\n`).catch(() => undefined);
-  return ip;
-}
-
-/** Whether this node's line in the nodes file carries `follower-only`. */
-async function isFollowerOnly(ctx: Ctx, nodesFile: string): Promise<boolean> {
-  const me = await myIpAddress(ctx);
-  const text = await readFile(nodesFile, 'utf8');
-  for (const line of text.split('\n')) {
-    const [ip, opt] = line.trim().split(/\s+/);
-    if (ip === me) return opt?.includes('follower-only') === true;
-  }
-  return false;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
@@ -89,7 +70,7 @@ async function checkConfig(ctx: Ctx): Promise<NatgwConfig> {
   } catch {
     throw new ScriptExit(`error: CTDB_NATGW_NODES=${nodes} unreadable`);
   }
-  if (!(await isFollowerOnly(ctx, nodes))) {
+  if (!(await isFollowerOnly({ env: ctx.env, signal: ctx.signal }, nodes))) {
     if (o.CTDB_NATGW_PUBLIC_IP === undefined)
       throw new ScriptExit('Invalid configuration: CTDB_NATGW_PUBLIC_IP not set');
     if (o.CTDB_NATGW_PUBLIC_IFACE === undefined)

@@ -5,12 +5,13 @@
 // leader answers ARP and receives the clients' packets, which IPVS forwards by direct routing
 // (`-g`) to the usable nodes (`ctdb_lvs list`) and to itself. Replies go straight from each
 // node to the client. Options, messages and commands as CTDB 4.17.
-import { access, constants, readFile, writeFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { defineEventScript, type EventContext } from '../../lib/eventscript/define.js';
 import { optionalString } from '../../lib/options/kinds.js';
 import { ScriptExit } from '../../lib/errors/index.js';
-import { ctdb, ctdbGratarp, ctdbHelperBinDir, ctdbScriptVarDir } from '../../lib/ctdb/index.js';
+import { ctdbGratarp, ctdbHelperBinDir, isFollowerOnly } from '../../lib/ctdb/index.js';
+
 import { flushRouteCache, interfaceMonitor } from '../../lib/net/index.js';
 import { setProcMaybe } from '../../lib/system/index.js';
 import { runAllowingFailure } from '../../lib/shell/index.js';
@@ -40,30 +41,6 @@ async function onPath(program: string, env: Readonly<Record<string, string | und
   return false;
 }
 
-/** CTDB's ctdb_get_ip_address: this node's private address, cached in my-ip-address. */
-async function myIpAddress(ctx: Ctx): Promise<string> {
-  const cache = join(ctdbScriptVarDir(ctx.env), 'my-ip-address');
-  const cached = await readFile(cache, 'utf8').catch(() => undefined);
-  if (cached !== undefined && cached.trim() !== '') return cached.trim();
-  // As in CTDB, an unanswered question leaves the address empty (so: not follower-only).
-  const r = await ctdb(['-X', 'nodestatus'], { env: ctx.env, signal: ctx.signal }).catch(
-    () => undefined,
-  );
-  const ip = (r?.stdout.split('\n')[1] ?? '').split('|')[2] ?? '';
-  if (ip !== '') await writeFile(cache, `${ip}\n`).catch(() => undefined);
-  return ip;
-}
-
-async function isFollowerOnly(ctx: Ctx, nodesFile: string): Promise<boolean> {
-  const me = await myIpAddress(ctx);
-  const text = await readFile(nodesFile, 'utf8');
-  for (const line of text.split('\n')) {
-    const [ip, opt] = line.trim().split(/\s+/);
-    if (ip === me) return opt?.includes('follower-only') === true;
-  }
-  return false;
-}
-
 interface LvsConfig {
   readonly nodes: string;
   readonly ip: string;
@@ -81,7 +58,10 @@ async function checkConfig(ctx: Ctx): Promise<LvsConfig> {
   }
   if (o.CTDB_LVS_PUBLIC_IP === undefined)
     throw new ScriptExit('Invalid configuration: CTDB_LVS_PUBLIC_IP not set');
-  if (o.CTDB_LVS_PUBLIC_IFACE === undefined && !(await isFollowerOnly(ctx, nodes)))
+  if (
+    o.CTDB_LVS_PUBLIC_IFACE === undefined &&
+    !(await isFollowerOnly({ env: ctx.env, signal: ctx.signal }, nodes))
+  )
     throw new ScriptExit('Invalid configuration: CTDB_LVS_PUBLIC_IFACE not set');
   return { nodes, ip: o.CTDB_LVS_PUBLIC_IP, iface: o.CTDB_LVS_PUBLIC_IFACE ?? '' };
 }

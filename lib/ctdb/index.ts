@@ -26,3 +26,4 @@ export {
   type PublicAddress,
 } from './public-addresses.js';
 export { parseStaticRoutes, type StaticRoute, type StaticRoutesParse } from './static-routes.js';
+export { isFollowerOnly, myIpAddress } from './identity.js';

@@ -703,9 +703,7 @@ export class Ctdbd {
       // pause yet, so that one is only acknowledged.
       const m = disableMessagePayload.decode(data);
       const result =
-        srvid === Srvid.DISABLE_RECOVERIES
-          ? this.recovery.disableRecoveries(m.timeout)
-          : this.pnn;
+        srvid === Srvid.DISABLE_RECOVERIES ? this.recovery.disableRecoveries(m.timeout) : this.pnn;
       if (m.srvid !== 0n) this.sendMessage(m.pnn, m.srvid, i32Payload.encode(result));
     }
   }
