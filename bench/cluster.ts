@@ -65,7 +65,8 @@ async function runCluster(
   try {
     const addresses = lab.nodes.map((n) => n.privateAddress!);
     const bases = lab.nodes.map((_, i) => join(dir, `node.${i}`));
-    bases.forEach((b, i) => writeNodeConfig(b, addresses, i));
+    // No eventscripts on either side: this measures the daemons, not the scripts.
+    bases.forEach((b, i) => writeNodeConfig(b, addresses, i, '', []));
     const argv = kind === 'ours' ? [...ourTool('ctdbd'), '-i'] : [REAL_CTDBD, '-i'];
     const t0 = performance.now();
     for (const [i, host] of lab.nodes.entries())

@@ -71,27 +71,31 @@ export const ENABLED_BY_DEFAULT = ['00.ctdb', '01.reclock', '05.system', '10.int
  * in test mode) and enables Debian's default four with the links `ctdb enablescript` makes, so
  * `ctdb enablescript 11.natgw` and `ctdb event script list legacy` work as on a real install.
  */
-function installShippedScripts(base: string): void {
+function installShippedScripts(base: string, enabled: readonly string[]): void {
   const shipped = realpathSync(join(projectRoot(), 'events', 'legacy'));
   mkdirSync(join(base, 'share', 'events'), { recursive: true });
   rmSync(join(base, 'share', 'events', 'legacy'), { recursive: true, force: true });
   symlinkSync(shipped, join(base, 'share', 'events', 'legacy'));
-  for (const name of ENABLED_BY_DEFAULT) {
+  for (const name of enabled) {
     const link = join(base, 'events', 'legacy', `${name}.script`);
     rmSync(link, { force: true });
     symlinkSync(join(shipped, `${name}.ts`), link);
   }
 }
 
-/** Writes one node's CTDB_BASE: nodes, ctdb.conf, empty public_addresses and event dirs. */
+/**
+ * Writes one node's CTDB_BASE: nodes, ctdb.conf, empty public_addresses and event dirs, with
+ * the shipped eventscripts `enabledScripts` enabled (Debian's default four unless told).
+ */
 export function writeNodeConfig(
   base: string,
   addresses: readonly string[],
   self: number,
   extraConf = '',
+  enabledScripts: readonly string[] = ENABLED_BY_DEFAULT,
 ): void {
   mkdirSync(join(base, 'events', 'legacy'), { recursive: true });
-  installShippedScripts(base);
+  installShippedScripts(base, enabledScripts);
   mkdirSync(join(base, 'run'), { recursive: true });
   mkdirSync(join(base, 'var'), { recursive: true });
   for (const db of ['volatile', 'persistent', 'state'])
