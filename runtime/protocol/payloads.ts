@@ -15,7 +15,8 @@ export interface Codec<T> {
   decode(bytes: Uint8Array): T;
 }
 
-function codec<T>(
+/** Builds a Codec from a writer and a reader of the structure. */
+export function codec<T>(
   name: string,
   write: (w: Writer, v: T) => void,
   read: (r: Reader) => T,

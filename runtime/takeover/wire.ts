@@ -2,38 +2,19 @@
 // carry yet, byte-compatible with CTDB 4.17: integers little-endian, addresses as the 28-byte
 // ctdb_sock_addr, interface records 24 bytes (name char[18], link u16, references u32).
 import {
+  codec,
   ProtocolError,
   Reader,
-  Writer,
   cString,
   cStringBytes,
   ifaceListPayload,
   publicIpPayload,
   readSockAddr,
   writeSockAddr,
-  type Codec,
   type Iface,
   type PublicIp,
   type SockAddr,
 } from '../protocol/index.js';
-
-function codec<T>(
-  name: string,
-  write: (w: Writer, v: T) => void,
-  read: (r: Reader) => T,
-): Codec<T> {
-  return {
-    name,
-    encode(value) {
-      const w = new Writer();
-      write(w, value);
-      return w.finish();
-    },
-    decode(bytes) {
-      return read(new Reader(bytes, name));
-    },
-  };
-}
 
 const PUBLIC_IP_SIZE = 32;
 const IFACE_SIZE = 24;
