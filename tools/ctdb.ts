@@ -2,6 +2,15 @@
 // `ctdb`: the cluster administration command. All logic lives in runtime/cli.
 import { main } from '../runtime/cli/main.js';
 
+// A reader that goes away early (`ctdb status | head -1`) ends the command quietly, as SIGPIPE
+// ends CTDB's tool, instead of an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const io = {
   out: (text: string) => void process.stdout.write(text),
   err: (text: string) => void process.stderr.write(text),
