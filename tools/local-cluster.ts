@@ -83,8 +83,16 @@ function installShippedScripts(base: string, enabled: readonly string[]): void {
   }
 }
 
+/** What a node's configuration may add beyond the nodes and the paths. */
+export interface NodeConfigExtras {
+  /** `public_addresses` lines, e.g. `10.78.0.101/24 eth1` (none by default). */
+  readonly publicAddresses?: readonly string[];
+  /** The `[cluster] cluster lock` setting: a file, or `!helper args` (none by default). */
+  readonly clusterLock?: string;
+}
+
 /**
- * Writes one node's CTDB_BASE: nodes, ctdb.conf, empty public_addresses and event dirs, with
+ * Writes one node's CTDB_BASE: nodes, ctdb.conf, public_addresses and event dirs, with
  * the shipped eventscripts `enabledScripts` enabled (Debian's default four unless told).
  */
 export function writeNodeConfig(
@@ -93,6 +101,7 @@ export function writeNodeConfig(
   self: number,
   extraConf = '',
   enabledScripts: readonly string[] = ENABLED_BY_DEFAULT,
+  extras: NodeConfigExtras = {},
 ): void {
   mkdirSync(join(base, 'events', 'legacy'), { recursive: true });
   installShippedScripts(base, enabledScripts);
@@ -101,7 +110,10 @@ export function writeNodeConfig(
   for (const db of ['volatile', 'persistent', 'state'])
     mkdirSync(join(base, 'db', db), { recursive: true });
   writeFileSync(join(base, 'nodes'), addresses.map((a) => `${a}\n`).join(''));
-  writeFileSync(join(base, 'public_addresses'), '');
+  writeFileSync(
+    join(base, 'public_addresses'),
+    (extras.publicAddresses ?? []).map((l) => `${l}\n`).join(''),
+  );
   writeFileSync(
     join(base, 'ctdb.conf'),
     [
@@ -111,6 +123,7 @@ export function writeNodeConfig(
       '',
       '[cluster]',
       `\tnode address = ${addresses[self]}`,
+      ...(extras.clusterLock === undefined ? [] : [`\tcluster lock = ${extras.clusterLock}`]),
       '',
       '[database]',
       `\tvolatile database directory = ${join(base, 'db', 'volatile')}`,
