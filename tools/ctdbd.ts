@@ -126,6 +126,7 @@ async function main(argv: readonly string[]): Promise<void> {
     config,
     nodes,
     nodesFile,
+    publicAddressesFile: join(paths.etcDir, 'public_addresses'),
     tunables,
     socketPath: sock,
     log,

@@ -135,6 +135,14 @@ export function writeNodeConfig(
   );
 }
 
+/**
+ * The local cluster's public addresses: two per node on the public bridge (eth1), from
+ * 10.78.0.101 up, so the client namespace (10.78.0.254) reaches them.
+ */
+export function defaultPublicAddresses(nodes: number): string[] {
+  return Array.from({ length: 2 * nodes }, (_, i) => `10.78.0.${101 + i}/24 eth1`);
+}
+
 /** The environment every ctdb/ctdbd command of a node runs with. */
 export function nodeEnv(base: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CTDB_TEST_MODE: 'yes', CTDB_BASE: base };
@@ -362,9 +370,14 @@ async function up(count: number): Promise<number> {
     })),
   };
   saveRegistry(reg);
+  const publicAddresses = defaultPublicAddresses(count);
+  const clusterLock = join(stateDir(), 'cluster.lock');
   for (const n of reg.nodes) {
     rmSync(n.base, { recursive: true, force: true });
-    writeNodeConfig(n.base, addresses, n.pnn);
+    writeNodeConfig(n.base, addresses, n.pnn, '', ENABLED_BY_DEFAULT, {
+      publicAddresses,
+      clusterLock,
+    });
   }
   const t1 = Date.now();
   for (const n of reg.nodes) startNode(n);

@@ -24,6 +24,8 @@ import {
   timevalFromMs,
 } from '../protocol/payloads.js';
 import { sockAddr } from '../protocol/sockaddr.js';
+import { checkBeforeRecmodeNormal } from '../recovery/recmode-normal.js';
+import { dispatchIpControl, ipControlOpcodes } from '../takeover/controls.js';
 import { listedTunableNames } from '../tunables/table.js';
 import type { LocalClient } from './clients.js';
 import type { Ctdbd } from './ctdbd.js';
@@ -120,6 +122,7 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
       if (mode !== d.recmode)
         d.log.notice(`Recovery mode set to ${mode === RecoveryMode.NORMAL ? 'NORMAL' : 'ACTIVE'}`);
       d.recmode = mode;
+      if (mode === RecoveryMode.NORMAL && d.lockArgv !== undefined) checkLockCoherence(d);
       return OK;
     },
   ],
@@ -196,11 +199,13 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
       if (n === undefined) return fail(`No node ${c.pnn}`);
       if ((n.flags & NodeFlag.DISCONNECTED) !== 0) return OK;
       const flags = (c.newFlags & ~NodeFlag.DISCONNECTED) | (n.flags & NodeFlag.DISCONNECTED);
-      if (flags !== n.flags)
+      if (flags !== n.flags) {
         d.log.info(
           `Node ${c.pnn} flags changed from 0x${n.flags.toString(16)} to 0x${flags.toString(16)}`,
         );
-      n.flags = flags;
+        n.flags = flags;
+        d.recovery.kick();
+      }
       return OK;
     },
   ],
@@ -313,19 +318,44 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   ],
   [Control.DISABLE_NODE, (d) => changeOwnFlags(d, NodeFlag.PERMANENTLY_DISABLED, 0)],
   [Control.ENABLE_NODE, (d) => changeOwnFlags(d, 0, NodeFlag.PERMANENTLY_DISABLED)],
-  // Nothing is attached or configured yet for these: answer with empty lists.
+  // No databases are attached yet: an empty list, and freezing has nothing to do.
   [Control.GET_DBMAP, () => ok(u32Payload.encode(0))],
-  [Control.GET_IFACES, () => ok(u32Payload.encode(0))],
-  [Control.GET_PUBLIC_IPS, () => ok(u32Payload.encode(0))],
   [Control.FREEZE, () => OK],
   [Control.DB_FREEZE, () => OK],
   [Control.DB_THAW, () => OK],
-  [Control.IPREALLOCATED, (d) => d.runEvent('ipreallocated', []).then((status) => ({ status }))],
 ]);
+
+/**
+ * CTDB's lock-coherence check on leaving recovery: this node must not be able to take the
+ * cluster lock, since the leader holds it. Run in the background so recovery is not slowed by
+ * starting a helper; taking the lock is logged and puts the node back into recovery, which
+ * makes the leader recover again.
+ */
+function checkLockCoherence(d: Ctdbd): void {
+  if (d.election.holdsLock) return;
+  void checkBeforeRecmodeNormal(d.lockArgv).then((r) => {
+    if (r.ok) return;
+    d.log.error(r.error);
+    d.recmode = RecoveryMode.ACTIVE;
+  });
+}
+
+/** The public-IP controls, answered by the node's NodeIps once it is loaded. */
+async function ipControl(d: Ctdbd, req: ReqControl): Promise<ControlResult> {
+  if (d.ips === undefined) return fail('Public addresses are not loaded yet');
+  const r = await dispatchIpControl(d.ips, req.opcode, req.data, req.flags);
+  if (r.status !== 0 && r.error !== undefined)
+    d.log.error(`Control ${controlLabel(req.opcode)} failed: ${r.error}`);
+  return {
+    status: r.status,
+    data: r.data,
+    ...(r.error !== undefined ? { errorMessage: r.error } : {}),
+  };
+}
 
 /** True if this daemon answers the opcode (for tests and diagnostics). */
 export function handlesControl(opcode: number): boolean {
-  return HANDLERS.has(opcode);
+  return HANDLERS.has(opcode) || ipControlOpcodes.has(opcode);
 }
 
 export async function handleControl(
@@ -337,6 +367,7 @@ export async function handleControl(
     d.log.error(`Unknown control ${controlLabel(req.opcode)} from node ${ctx.srcnode}`);
     return fail(`Unknown control ${req.opcode}`);
   }
+  if (ipControlOpcodes.has(req.opcode)) return ipControl(d, req);
   const h = HANDLERS.get(req.opcode);
   if (h === undefined) {
     d.log.warning(`Control ${controlLabel(req.opcode)} is not supported yet`);

@@ -6,7 +6,12 @@ import { randomInt } from 'node:crypto';
 import type { Server } from 'node:net';
 import type { CtdbConfig } from '../config/ctdb-conf.js';
 import type { NodeEntry } from '../config/nodes-file.js';
+import { helperArgv, parseClusterLockSetting } from '../cluster-lock/index.js';
 import { LeaderElection, type ElectionData } from '../election/election.js';
+import { LockElection } from '../recovery/lock-election.js';
+import { kernelAddresses as kernelAddressesOf, neighboursAnnouncer } from '../takeover/adapters.js';
+import { NodeIps, type KernelAddresses } from '../takeover/node-ips.js';
+import { connectionPayload, tickleListPayload } from '../takeover/wire.js';
 import type { Logger } from '../logging/index.js';
 import { NodeMap } from '../nodes/nodemap.js';
 import {
@@ -22,6 +27,7 @@ import {
   RecoveryMode,
   Runstate,
   Srvid,
+  UNKNOWN_PNN,
 } from '../protocol/constants.js';
 import { Control, controlLabel } from '../protocol/controls.js';
 import { FramingError, type ProtocolError } from '../protocol/errors.js';
@@ -71,6 +77,8 @@ export interface DaemonSettings {
   readonly listener: Server;
   readonly pnn: number;
   readonly events: EventRunner;
+  /** `public_addresses` of this node (a missing file means none). */
+  readonly publicAddressesFile: string;
   /** Sends a notification (init, setup, startup, healthy, unhealthy) without waiting. */
   readonly notify?: (event: 'init' | 'setup' | 'startup' | 'healthy' | 'unhealthy') => void;
   /** Called when the daemon has shut down and the process should exit. */
@@ -114,6 +122,15 @@ export class Ctdbd {
   banTimer: NodeJS.Timeout | undefined;
   banTime = 0;
   readonly nodesFile: string;
+  /** A cluster lock is configured: the lock is the election. */
+  readonly lockConfigured: boolean;
+  /** The helper command of the configured cluster lock. */
+  readonly lockArgv: readonly string[] | undefined;
+  /** The public addresses and their controls (loaded at start). */
+  ips: NodeIps | undefined;
+  /** Whether the kernel is asked where addresses are (not in test mode, as in CTDB). */
+  readonly kernelAddresses: KernelAddresses;
+  private tickleTimer: NodeJS.Timeout | undefined;
   private readonly transport: NodeTransport;
   private readonly keepalives: Keepalives;
   private readonly clients: ClientServer;
@@ -180,6 +197,35 @@ export class Ctdbd {
       },
       s.log,
     );
+    const lockSetting =
+      s.config.cluster.clusterLock === undefined
+        ? undefined
+        : parseClusterLockSetting(s.config.cluster.clusterLock);
+    this.lockConfigured = lockSetting !== undefined;
+    this.lockArgv = lockSetting === undefined ? undefined : helperArgv(lockSetting);
+    this.kernelAddresses = kernelAddressesOf(!s.fastStart);
+    const lock =
+      lockSetting === undefined
+        ? undefined
+        : new LockElection(
+            {
+              ownPnn: this.pnn,
+              canBeLeader: () => this.canBeLeader(),
+              forceElection: (reason) => {
+                this.log.error(`Forcing an election: ${reason}`);
+                this.election.forceElection();
+              },
+              log: {
+                info: (m) => this.log.notice(m),
+                warn: (m) => this.log.warning(m),
+                error: (m) => this.log.error(m),
+              },
+            },
+            {
+              argv: this.lockArgv ?? [],
+              onStderr: (line) => this.log.notice(`cluster lock helper: ${line}`),
+            },
+          );
     this.election = new LeaderElection(
       {
         selfPnn: this.pnn,
@@ -200,6 +246,7 @@ export class Ctdbd {
         fastStart: s.fastStart,
       },
       s.log,
+      lock,
     );
     this.monitor = new Monitor(this);
     this.recovery = new RecoveryMaster(this);
@@ -210,6 +257,28 @@ export class Ctdbd {
 
   /** Runs CTDB's start-up sequence up to FIRST_RECOVERY; the rest follows asynchronously. */
   async start(): Promise<void> {
+    this.ips = await NodeIps.fromFile(this.s.publicAddressesFile, {
+      events: { run: (event, args) => this.runEvent(event, args) },
+      kernel: this.kernelAddresses,
+      announcer: neighboursAnnouncer((err) =>
+        this.log.warning(`Unable to announce an address: ${(err as Error).message}`),
+      ),
+      host: {
+        pnn: this.pnn,
+        localState: () => ({ runstate: this.runstate, flags: this.nodeMap.self.flags }),
+        notifyLocalClients: (srvid, data) => this.deliverMessage(srvid, data, this.pnn),
+        banSelf: (reason) => {
+          this.log.error(`Banning this node: ${reason}`);
+          this.ban(this.tunables.value('RecoveryBanPeriod'));
+        },
+        sendTcpUpdate: (kind, conn) => {
+          const data = connectionPayload.encode(conn);
+          const opcode = kind === 'add' ? Control.TCP_ADD : Control.TCP_REMOVE;
+          for (const n of this.nodeMap.connected())
+            if (n.pnn !== this.pnn) this.sendControlNoReply(n.pnn, opcode, data);
+        },
+      },
+    });
     this.setRunstate('INIT');
     const initStatus = await this.runEvent('init', []);
     if (initStatus !== 0) throw new StartupError('Failed to run init event');
@@ -223,6 +292,7 @@ export class Ctdbd {
     this.keepalives.start();
     this.election.start();
     this.recovery.start();
+    this.scheduleTicklePush();
     this.setRunstate('FIRST_RECOVERY');
     this.waitForFirstRecovery();
   }
@@ -277,7 +347,10 @@ export class Ctdbd {
     this.recovery.stop();
     this.keepalives.stop();
     this.monitor.stop();
+    clearTimeout(this.tickleTimer);
+    await this.releaseAllIps();
     await this.runEvent('shutdown', []);
+    this.ips?.close();
     this.s.events.stop();
     this.transport.stop();
     this.clients.close();
@@ -288,6 +361,8 @@ export class Ctdbd {
   /** Immediate stop without the shutdown event (stdin closed in test mode, eventd gone). */
   abort(code: number): void {
     this.shuttingDown = true;
+    this.election.stop();
+    this.ips?.close();
     this.s.events.stop();
     this.transport.stop();
     this.clients.close();
@@ -335,6 +410,53 @@ export class Ctdbd {
     this.nodeMap.self.flags = flags;
     this.log.notice(`Node flags changed from 0x${old.toString(16)} to 0x${flags.toString(16)}`);
     this.pushFlags(this.pnn, old, flags);
+    this.recovery.kick();
+  }
+
+  /** Asks the leader for a takeover run without waiting for it (health changes). */
+  requestTakeoverRun(): void {
+    const leader = this.leader;
+    if (this.nodeMap.get(leader) === undefined) return;
+    this.sendMessage(
+      leader,
+      Srvid.TAKEOVER_RUN,
+      srvidMessagePayload.encode({ pnn: this.pnn, srvid: 0n }),
+    );
+  }
+
+  /** On shutdown: release every address this node holds, so clients move at once. */
+  private async releaseAllIps(): Promise<void> {
+    const ips = this.ips;
+    if (ips === undefined) return;
+    for (const ip of ips.getPublicIps(false)) {
+      if (ip.pnn !== this.pnn) continue;
+      try {
+        await ips.releaseIp({ ...ip, pnn: UNKNOWN_PNN });
+      } catch (err) {
+        this.log.error(`Unable to release ${ip.addr.address}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Every TickleUpdateInterval: send changed tickle lists to the other nodes. */
+  private scheduleTicklePush(): void {
+    clearTimeout(this.tickleTimer);
+    this.tickleTimer = setTimeout(
+      () => {
+        const ips = this.ips;
+        if (ips !== undefined && !this.shuttingDown) {
+          for (const list of ips.tickleListsToSend(false)) {
+            const data = tickleListPayload.encode(list);
+            for (const n of this.nodeMap.connected())
+              if (n.pnn !== this.pnn)
+                this.sendControlNoReply(n.pnn, Control.SET_TCP_TICKLE_LIST, data);
+          }
+        }
+        this.scheduleTicklePush();
+      },
+      Math.max(1, this.tunables.value('TickleUpdateInterval')) * 1000,
+    );
+    this.tickleTimer.unref();
   }
 
   /** Sends MODIFY_FLAGS for a node to every connected node but us. */
@@ -387,6 +509,8 @@ export class Ctdbd {
     const n = this.nodeMap.get(pnn);
     if (n === undefined) return;
     if ((n.flags & NodeFlag.DELETED) === 0) n.flags |= NodeFlag.DISCONNECTED | NodeFlag.UNHEALTHY;
+    this.election.nodeDisconnected(pnn);
+    this.recovery.kick();
     for (const [reqid, p] of this.pending) {
       if (p.node !== pnn) continue;
       this.pending.delete(reqid);
@@ -657,7 +781,7 @@ export class Ctdbd {
   }
 
   /** A message arrived for this node: internal handlers first, then registered clients. */
-  private deliverMessage(srvid: bigint, data: Uint8Array, srcnode: number): void {
+  deliverMessage(srvid: bigint, data: Uint8Array, srcnode: number): void {
     try {
       this.internalMessage(srvid, data);
     } catch (err) {
@@ -693,18 +817,23 @@ export class Ctdbd {
     } else if (srvid === Srvid.LEADER) {
       this.election.onLeaderBroadcast(u32Payload.decode(data));
     } else if (srvid === Srvid.TAKEOVER_RUN) {
-      // Only the leader answers; with no public addresses yet there is nothing to move.
-      if (this.election.leader !== this.pnn) return;
       const m = srvidMessagePayload.decode(data);
-      if (m.srvid !== 0n) this.sendMessage(m.pnn, m.srvid, i32Payload.encode(this.pnn));
+      this.recovery.takeoverRunRequest(m.pnn, m.srvid);
     } else if (srvid === Srvid.DISABLE_RECOVERIES || srvid === Srvid.DISABLE_TAKEOVER_RUNS) {
       // Every node's recovery daemon answers these (the tool waits for each connected node):
-      // our PNN means done, a negative errno means refused. Takeover runs have nothing to
-      // pause yet, so that one is only acknowledged.
+      // our PNN means done, a negative errno means refused.
       const m = disableMessagePayload.decode(data);
       const result =
-        srvid === Srvid.DISABLE_RECOVERIES ? this.recovery.disableRecoveries(m.timeout) : this.pnn;
+        srvid === Srvid.DISABLE_RECOVERIES
+          ? this.recovery.disableRecoveries(m.pnn, m.timeout)
+          : this.recovery.disableTakeoverRuns(m.timeout);
       if (m.srvid !== 0n) this.sendMessage(m.pnn, m.srvid, i32Payload.encode(result));
+    } else if (srvid === Srvid.DISABLE_IP_CHECK) {
+      this.recovery.disableIpCheck(u32Payload.decode(data));
+    } else if (srvid === Srvid.REBALANCE_NODE) {
+      this.recovery.rebalanceNode(u32Payload.decode(data));
+    } else if (srvid === Srvid.BANNING) {
+      this.recovery.banningMessage(u32Payload.decode(data));
     }
   }
 

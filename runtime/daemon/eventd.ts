@@ -88,16 +88,20 @@ export class EventdChild implements EventRunner {
     // Anything further on the pipe, its closing (eventd keeps its end open while it runs), or
     // the child's exit means eventd went away, as in CTDB.
     let gone = false;
-    const goneAway = (): void => {
+    const goneAway = (why: string): void => {
       if (e.stopping || gone) return;
       gone = true;
-      log.error('Eventd went away - exiting');
+      log.error(`Eventd went away (${why}) - exiting`);
       onGone();
     };
-    pipe.on('data', goneAway);
-    pipe.on('end', goneAway);
-    pipe.on('close', goneAway);
-    child.on('exit', goneAway);
+    pipe.on('data', () => goneAway('wrote to its status pipe'));
+    pipe.on('end', () => goneAway('closed its status pipe'));
+    pipe.on('close', () => goneAway('closed its status pipe'));
+    child.on('exit', (code, signal) => {
+      const how = signal !== null ? `killed by ${signal}` : `exit status ${code ?? '?'}`;
+      if (!e.stopping) log.error(`ctdb-eventd ended: ${how}`);
+      goneAway(how);
+    });
     child.unref();
     return e;
   }

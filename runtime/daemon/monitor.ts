@@ -74,11 +74,13 @@ export class Monitor {
     if (failed && !unhealthy) {
       d.log.notice('Node became UNHEALTHY. Ask recovery master to reallocate IPs');
       d.setSelfFlags(flags | NodeFlag.UNHEALTHY);
+      d.requestTakeoverRun();
       d.notify('unhealthy');
       this.nextInterval = 5;
     } else if (!failed && unhealthy) {
       d.log.notice('Node became HEALTHY. Ask recovery master to reallocate IPs');
       d.setSelfFlags(flags & ~NodeFlag.UNHEALTHY);
+      d.requestTakeoverRun();
       d.notify('healthy');
       this.nextInterval = 5;
     }

@@ -1,94 +1,190 @@
-// The leader's consistency loop and a simple recovery, run inside ctdbd (CTDB runs them in
-// ctdb-recoverd). Every RecoverInterval the leader adopts each connected node's own flags
-// (re-pushing them where views differ) and checks that every active node is in recovery mode
-// NORMAL with our generation and that the vnnmap holds exactly the active LMASTER nodes. If
-// not, it recovers: a new random generation and vnnmap, pushed to all active nodes between
-// SET_RECMODE ACTIVE/START_RECOVERY and SET_RECMODE NORMAL/END_RECOVERY.
-// Databases are not recovered yet (none are attached).
-import { Capability, NODE_FLAGS_INACTIVE, RecoveryMode } from '../protocol/constants.js';
+// The recovery daemon's main loop, run inside ctdbd (CTDB runs it as ctdb-recoverd), wiring the
+// pure pieces of runtime/recovery, runtime/banning and runtime/takeover to the daemon:
+// - every node, every RecoverInterval: an INACTIVE node keeps its recovery mode ACTIVE and
+//   stops there; otherwise it checks its own public addresses (verifyLocalIpAllocation) and
+//   asks the leader for a takeover run when something is off;
+// - the leader then fetches every node's view (node maps, capabilities, recovery modes,
+//   vnnmaps), lets leaderChecks decide, gives ban credits, pushes flags, and recovers
+//   (Recoverer) or runs a takeover (TakeoverRunner) as decided;
+// - a node's flags changing, a node disconnecting and takeover-run requests make the leader
+//   look again at once instead of at the next tick.
+import { BanCredits } from '../banning/credits.js';
+import { realClock } from '../health/clock.js';
+import {
+  DestNode,
+  NODE_FLAGS_INACTIVE,
+  NodeFlag,
+  RecoveryMode,
+  Srvid,
+} from '../protocol/constants.js';
 import { Control } from '../protocol/controls.js';
-import { nodeMapPayload, u32Payload, vnnMapPayload } from '../protocol/payloads.js';
+import {
+  banStatePayload,
+  i32Payload,
+  nodeMapPayload,
+  srvidMessagePayload,
+  u32Payload,
+  vnnMapPayload,
+} from '../protocol/payloads.js';
+import { leaderChecks, type LeaderView } from '../recovery/leader-checks.js';
+import { Recoverer, type ClusterControls } from '../recovery/do-recovery.js';
+import type { Fetched, NodeEntry, VnnMap } from '../recovery/types.js';
+import { TakeoverRunner, verifyLocalIpAllocation } from '../takeover/run.js';
+import type { ClusterControls as TakeoverControls } from '../takeover/run.js';
+import type { Iface } from '../protocol/index.js';
 import type { Ctdbd } from './ctdbd.js';
 
 const EMPTY = new Uint8Array(0);
 
+interface Waiter {
+  readonly pnn: number;
+  readonly srvid: bigint;
+}
+
 export class RecoveryMaster {
+  readonly credits: BanCredits;
+  readonly recoverer: Recoverer;
+  readonly takeover: TakeoverRunner;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
-  private needRecovery: string | undefined;
-  /** SRVID_DISABLE_RECOVERIES: no recovery starts before this time (ms since the epoch). */
-  private disabledUntil = 0;
-  private enableTimer: NodeJS.Timeout | undefined;
+  private again = false;
+  private stopped = true;
+  /** SRVID_TAKEOVER_RUN requests answered after the next run. */
+  private waiters: Waiter[] = [];
+  private takeoverRequested = false;
+  /** Flags of every node as the leader saw them last loop; a change means a takeover run. */
+  private lastFlags = new Map<number, number>();
+  private previousIfaces: readonly Iface[] | undefined;
+  private ipCheckDisabledUntil = 0;
+  private lastIpCheckRequest = 0;
 
-  constructor(private readonly d: Ctdbd) {}
+  constructor(private readonly d: Ctdbd) {
+    const log = {
+      info: (m: string) => d.log.notice(m),
+      warn: (m: string) => d.log.warning(m),
+      error: (m: string) => d.log.error(m),
+    };
+    this.credits = new BanCredits({
+      clock: realClock,
+      recoveryGracePeriod: () => d.tunables.value('RecoveryGracePeriod'),
+      isKnownNode: (pnn) => d.nodeMap.get(pnn) !== undefined,
+      selfInactive: () => (d.nodeMap.self.flags & NODE_FLAGS_INACTIVE) !== 0,
+    });
+    this.recoverer = new Recoverer({
+      ownPnn: d.pnn,
+      clock: realClock,
+      controls: this.recoveryControls(),
+      credits: this.credits,
+      isLeader: () => this.isLeader(),
+      canLead: () => d.canBeLeader(),
+      electionInProgress: () => d.election.inProgress,
+      clusterLock: {
+        configured: d.lockConfigured,
+        held: () => d.election.holdsLock,
+      },
+      rerecoveryTimeout: () => d.tunables.value('RerecoveryTimeout'),
+      recoveryBanPeriod: () => d.tunables.value('RecoveryBanPeriod'),
+      log,
+    });
+    this.takeover = new TakeoverRunner(this.takeoverControls(), {
+      failoverDisabled: d.config.failover.disabled,
+      log: (line) => d.log.notice(line),
+    });
+  }
 
   start(): void {
-    this.schedule();
+    this.stopped = false;
+    this.schedule(0);
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
-    clearTimeout(this.enableTimer);
     this.timer = undefined;
   }
 
-  /**
-   * Disables recoveries for `seconds` (0 re-enables at once, a new request replaces the old
-   * one), as ctdb-recoverd does for SRVID_DISABLE_RECOVERIES. Returns our PNN on success, or
-   * -EAGAIN while a recovery is running.
-   */
-  disableRecoveries(seconds: number): number {
-    clearTimeout(this.enableTimer);
-    this.enableTimer = undefined;
-    if (seconds === 0) {
-      if (this.disabledUntil !== 0) this.d.log.notice('Reenabling recoveries');
-      this.disabledUntil = 0;
-      return this.d.pnn;
+  /** Looks again as soon as possible (a node went away, flags changed, a run was asked for). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.busy) {
+      this.again = true;
+      return;
     }
-    if (this.busy && this.needRecovery !== undefined) {
-      this.d.log.notice('Unable to disable recoveries - in progress');
-      return -11; // EAGAIN
-    }
-    this.d.log.notice(`Disabling recoveries for ${seconds} seconds`);
-    this.disabledUntil = Date.now() + seconds * 1000;
-    this.enableTimer = setTimeout(() => {
-      this.disabledUntil = 0;
-      this.d.log.notice('Reenabling recoveries after timeout');
-    }, seconds * 1000);
-    this.enableTimer.unref();
+    this.schedule(0);
+  }
+
+  /** Kept for the election: a won election is followed by a recovery. */
+  requestRecovery(reason: string): void {
+    this.recoverer.needRecovery = true;
+    this.d.log.notice(`Recovery requested: ${reason}`);
+    this.kick();
+  }
+
+  /** SRVID_DISABLE_RECOVERIES: our PNN, or -EAGAIN while a recovery runs. */
+  disableRecoveries(requester: number, seconds: number): number {
+    if (seconds > 0 && this.busy && this.recoverer.needRecovery) return -11;
+    this.recoverer.disableRecoveries(requester, seconds);
+    this.d.log.notice(
+      seconds === 0 ? 'Reenabling recoveries' : `Disabling recoveries for ${seconds} seconds`,
+    );
     return this.d.pnn;
   }
 
-  private recoveriesDisabled(): boolean {
-    return Date.now() < this.disabledUntil;
+  /** SRVID_DISABLE_TAKEOVER_RUNS: our PNN, or -EAGAIN while a run is going here. */
+  disableTakeoverRuns(seconds: number): number {
+    if (seconds > 0 && this.takeover.inProgress) return -11;
+    this.takeover.gate.disable(seconds);
+    return this.d.pnn;
   }
 
-  requestRecovery(reason: string): void {
-    this.needRecovery = reason;
-    if (!this.busy) {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.loop(), 0);
-    }
+  /** SRVID_DISABLE_IP_CHECK: no local address check for `seconds`. */
+  disableIpCheck(seconds: number): void {
+    this.ipCheckDisabledUntil = seconds === 0 ? 0 : Date.now() + seconds * 1000;
   }
 
-  private schedule(): void {
+  /** SRVID_TAKEOVER_RUN: only the leader acts; srvid 0 means nobody waits for the answer. */
+  takeoverRunRequest(pnn: number, srvid: bigint): void {
+    if (this.d.leader !== this.d.pnn) return;
+    if (srvid !== 0n) this.waiters.push({ pnn, srvid });
+    this.takeoverRequested = true;
+    this.kick();
+  }
+
+  /** SRVID_REBALANCE_NODE: LCP2 may move addresses onto pnn at the next run. */
+  rebalanceNode(pnn: number): void {
+    if (this.d.leader !== this.d.pnn) return;
+    this.takeover.addRebalanceTarget(pnn);
+    this.kick();
+  }
+
+  /** SRVID_BANNING from a takeover run: blame the node that failed most. */
+  banningMessage(pnn: number): void {
+    if (this.d.leader !== this.d.pnn) return;
+    this.credits.culprit(pnn, this.d.nodeMap.nodes.length);
+  }
+
+  private isLeader(): boolean {
+    const d = this.d;
+    return d.leader === d.pnn && (!d.lockConfigured || d.election.holdsLock);
+  }
+
+  private schedule(seconds: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(
-      () => void this.loop(),
-      Math.max(this.d.tunables.value('RecoverInterval'), 1) * 1000,
-    );
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.loop(), seconds * 1000);
   }
 
   private async loop(): Promise<void> {
-    if (this.busy) return;
+    if (this.busy || this.stopped) return;
     this.busy = true;
+    this.again = false;
     try {
       await this.iteration();
     } catch (err) {
-      this.d.log.error(`Recovery loop: ${(err as Error).message}`);
+      this.d.log.error(`Recovery daemon loop: ${(err as Error).message}`);
     } finally {
       this.busy = false;
-      this.schedule();
+      this.schedule(this.again ? 0 : Math.max(this.d.tunables.value('RecoverInterval'), 1));
     }
   }
 
@@ -98,146 +194,272 @@ export class RecoveryMaster {
 
   private async iteration(): Promise<void> {
     const d = this.d;
-    const self = d.nodeMap.self;
-    if ((self.flags & NODE_FLAGS_INACTIVE) !== 0) {
+    if (d.election.inProgress) return;
+    if ((d.nodeMap.self.flags & NODE_FLAGS_INACTIVE) !== 0) {
       d.election.touchPriority();
-      if (d.recmode === RecoveryMode.NORMAL) d.recmode = RecoveryMode.ACTIVE;
+      if (d.recmode === RecoveryMode.NORMAL) {
+        d.log.error(
+          'Node is stopped or banned but recovery mode is not active. Activate recovery mode and lock databases',
+        );
+        d.recmode = RecoveryMode.ACTIVE;
+      }
       return;
     }
-    if (d.election.inProgress || d.leader !== d.pnn) return;
-
-    await this.updateRemoteFlags();
-    if (this.needRecovery !== undefined) {
-      await this.recover(this.needRecovery);
+    if (d.recmode === RecoveryMode.NORMAL) await this.checkLocalAddresses();
+    if (!this.isLeader()) {
+      this.waiters = [];
+      this.takeoverRequested = false;
       return;
     }
-    const active = d.nodeMap.active();
-    const lmasters = active.filter((n) => (n.capabilities & Capability.LMASTER) !== 0);
-    if (d.vnnmap.map.length !== lmasters.length) {
-      await this.recover(
-        `vnnmap size ${d.vnnmap.map.length} != ${lmasters.length} active lmaster nodes`,
-      );
-      return;
-    }
-    for (const n of lmasters) {
-      if (!d.vnnmap.map.includes(n.pnn)) {
-        await this.recover(`node ${n.pnn} is not in the vnnmap`);
-        return;
-      }
-    }
-    for (const n of active) {
-      const rm = await d.control(n.pnn, Control.GET_RECMODE, EMPTY, {
-        timeoutMs: this.timeoutMs(),
-      });
-      if (rm.status !== RecoveryMode.NORMAL) {
-        await this.recover(`node ${n.pnn} is in recovery mode`);
-        return;
-      }
-      if (n.pnn === d.pnn) continue;
-      const vr = await d.control(n.pnn, Control.GETVNNMAP, EMPTY, { timeoutMs: this.timeoutMs() });
-      const v = vnnMapPayload.decode(vr.data);
-      if (v.generation !== d.vnnmap.generation) {
-        await this.recover(`node ${n.pnn} has generation ${v.generation}`);
-        return;
-      }
-    }
+    await this.leaderIteration();
   }
 
-  /** Adopts every connected node's own flags and capabilities; re-pushes changed flags. */
-  private async updateRemoteFlags(): Promise<void> {
+  /** verify_local_ip_allocation: ask the leader for a run when our addresses look wrong. */
+  private async checkLocalAddresses(): Promise<void> {
     const d = this.d;
-    await Promise.all(
-      d.nodeMap.connected().map(async (n) => {
-        if (n.pnn === d.pnn) return;
-        try {
-          const [nm, caps] = await Promise.all([
-            d.control(n.pnn, Control.GET_NODEMAP, EMPTY, { timeoutMs: this.timeoutMs() }),
-            d.control(n.pnn, Control.GET_CAPABILITIES, EMPTY, { timeoutMs: this.timeoutMs() }),
-          ]);
-          if (caps.status === 0) n.capabilities = u32Payload.decode(caps.data);
-          const theirs = nodeMapPayload.decode(nm.data).nodes[n.pnn];
-          if (theirs === undefined) return;
-          const keepDisc = n.flags & 0x1;
-          const flags = (theirs.flags & ~0x1) | keepDisc;
-          if (flags !== n.flags) {
-            const old = n.flags;
-            n.flags = flags;
-            d.pushFlags(n.pnn, old, flags);
-          }
-        } catch (err) {
-          d.log.warning(`Unable to get nodemap from node ${n.pnn}: ${(err as Error).message}`);
-        }
-      }),
-    );
-  }
-
-  private async all(
-    pnns: readonly number[],
-    opcode: number,
-    data: Uint8Array,
-    what: string,
-  ): Promise<void> {
-    const replies = await Promise.all(
-      pnns.map((p) => d_control(this.d, p, opcode, data, this.timeoutMs())),
-    );
-    replies.forEach((r, i) => {
-      if (r !== 0) throw new Error(`${what} failed on node ${pnns[i]} (${r})`);
+    const ips = d.ips;
+    if (ips === undefined || d.config.failover.disabled) return;
+    if (this.takeover.gate.disabled || Date.now() < this.ipCheckDisabledUntil) return;
+    const ifaces = ips.getIfaces();
+    const reason = await verifyLocalIpAllocation({
+      pnn: d.pnn,
+      flags: d.nodeMap.self.flags,
+      ifaces,
+      previousIfaces: this.previousIfaces,
+      known: ips.getPublicIps(false),
+      available: ips.getPublicIps(true),
+      kernel: d.kernelAddresses,
     });
-  }
-
-  private async recover(reason: string): Promise<void> {
-    const d = this.d;
-    this.needRecovery = reason;
-    if (this.recoveriesDisabled()) {
-      d.log.notice(`Recoveries currently disabled - not starting a recovery (${reason})`);
+    this.previousIfaces = ifaces;
+    if (reason === undefined) return;
+    // Once a second at most: the leader needs a moment to act on the first request.
+    if (Date.now() - this.lastIpCheckRequest < 1000) return;
+    this.lastIpCheckRequest = Date.now();
+    d.log.notice(`Trigger takeoverrun: ${reason}`);
+    if (this.isLeader()) {
+      this.takeoverRequested = true;
       return;
     }
-    const started = Date.now();
-    d.log.notice(`Starting do_recovery: ${reason}`);
-    const active = d.nodeMap.active().map((n) => n.pnn);
-    const lmasters = d.nodeMap
-      .active()
-      .filter((n) => (n.capabilities & Capability.LMASTER) !== 0)
-      .map((n) => n.pnn);
-    const generation = d.newGeneration();
-    await this.all(
-      active,
-      Control.SET_RECMODE,
-      u32Payload.encode(RecoveryMode.ACTIVE),
-      'SET_RECMODE ACTIVE',
-    );
-    await this.all(active, Control.START_RECOVERY, EMPTY, 'START_RECOVERY');
-    await this.all(
-      active,
-      Control.SETVNNMAP,
-      vnnMapPayload.encode({ generation, map: lmasters }),
-      'SETVNNMAP',
-    );
-    await this.all(
-      active,
-      Control.SET_RECMODE,
-      u32Payload.encode(RecoveryMode.NORMAL),
-      'SET_RECMODE NORMAL',
-    );
-    await this.all(active, Control.END_RECOVERY, EMPTY, 'END_RECOVERY');
-    this.needRecovery = undefined;
-    d.log.notice(
-      `Recovery complete: generation ${generation}, vnnmap [${lmasters.join(',')}], ${Date.now() - started} ms`,
-    );
+    if (d.leader !== d.pnn && d.nodeMap.get(d.leader) !== undefined)
+      d.sendMessage(
+        d.leader,
+        Srvid.TAKEOVER_RUN,
+        srvidMessagePayload.encode({ pnn: d.pnn, srvid: 0n }),
+      );
+  }
+
+  private async fetch<T>(
+    pnn: number,
+    opcode: number,
+    decode: (b: Uint8Array) => T,
+  ): Promise<Fetched<T>> {
+    try {
+      const r = await this.d.control(pnn, opcode, EMPTY, { timeoutMs: this.timeoutMs() });
+      if (r.status !== 0 && opcode !== Control.GET_RECMODE)
+        return { ok: false, error: `status ${r.status}` };
+      return { ok: true, value: opcode === Control.GET_RECMODE ? (r.status as T) : decode(r.data) };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
+  private async leaderIteration(): Promise<void> {
+    const d = this.d;
+    const own = ownNodemap(d);
+    const connected = own.filter((n) => (n.flags & NodeFlag.DISCONNECTED) === 0);
+    const active = own.filter((n) => (n.flags & NODE_FLAGS_INACTIVE) === 0);
+    const decodeNodemap = (b: Uint8Array): NodeEntry[] =>
+      nodeMapPayload.decode(b).nodes.map((n) => ({ pnn: n.pnn, flags: n.flags }));
+    const [nodemaps, caps, recmodes, vnnmaps] = await Promise.all([
+      this.fetchAll(connected, Control.GET_NODEMAP, decodeNodemap),
+      this.fetchAll(connected, Control.GET_CAPABILITIES, (b) => u32Payload.decode(b)),
+      this.fetchAll(active, Control.GET_RECMODE, () => 0),
+      this.fetchAll(
+        active.filter((n) => n.pnn !== d.pnn),
+        Control.GETVNNMAP,
+        (b): VnnMap => vnnMapPayload.decode(b),
+      ),
+    ]);
+    const capabilities = new Map<number, number>();
+    for (const [pnn, c] of caps) if (c.ok) capabilities.set(pnn, c.value);
+    for (const [pnn, c] of capabilities) {
+      const node = d.nodeMap.get(pnn);
+      if (node !== undefined && pnn !== d.pnn) node.capabilities = c;
+    }
+
+    // A change of any node's flags (a node gone, disabled, unhealthy…) moves addresses.
+    let flagsChanged = false;
+    for (const n of own) {
+      if (this.lastFlags.get(n.pnn) !== n.flags) flagsChanged = true;
+      this.lastFlags.set(n.pnn, n.flags);
+    }
+    if (flagsChanged) this.takeover.needTakeoverRun = true;
+
+    const view: LeaderView = {
+      ownPnn: d.pnn,
+      nodemap: own,
+      configuredNodeCount: d.nodeMap.nodes.length,
+      remoteNodemaps: nodemaps,
+      capabilities,
+      vnnmap: d.vnnmap,
+      needRecovery: this.recoverer.needRecovery,
+      recmodes,
+      clusterLock: { configured: d.lockConfigured, held: d.election.holdsLock },
+      recoveriesDisabled: this.recoverer.recoveriesDisabled(),
+      remoteVnnmaps: vnnmaps,
+      takeover: {
+        disabled: this.takeover.gate.disabled,
+        needed: this.takeover.needTakeoverRun || this.takeoverRequested,
+        queuedRequests: this.waiters.length,
+      },
+    };
+    const decision = leaderChecks(view);
+    for (const c of decision.culprits) this.credits.culprit(c.pnn, c.credits);
+    for (const u of decision.flagUpdates) {
+      const node = d.nodeMap.get(u.pnn);
+      if (node === undefined) continue;
+      const old = node.flags;
+      node.flags = u.flags | (old & NodeFlag.DISCONNECTED);
+      d.pushFlags(u.pnn, old, node.flags);
+      this.lastFlags.set(u.pnn, node.flags);
+      this.takeover.needTakeoverRun = true;
+    }
+    if (decision.action === 'recover') {
+      d.log.notice(`Recovery needed: ${decision.reason}`);
+      const r = await this.recoverer.doRecovery(decision.reason);
+      if (r.outcome === 'recovered') {
+        this.takeoverRequested = false;
+        this.answerWaiters(!this.recoverer.needTakeoverRun);
+      }
+      return;
+    }
+    if (decision.action === 'takeover-run') await this.runTakeover();
+  }
+
+  private async fetchAll<T>(
+    nodes: readonly NodeEntry[],
+    opcode: number,
+    decode: (b: Uint8Array) => T,
+  ): Promise<Map<number, Fetched<T>>> {
+    const results = await Promise.all(nodes.map((n) => this.fetch(n.pnn, opcode, decode)));
+    return new Map(nodes.map((n, i) => [n.pnn, results[i]!]));
+  }
+
+  /** One takeover run; answers everybody who asked for one. */
+  private async runTakeover(): Promise<boolean> {
+    const d = this.d;
+    this.takeoverRequested = false;
+    const connected = d.nodeMap.connected().map((n) => n.pnn);
+    const ok = await this.takeover.run(connected);
+    if (!ok && this.takeover.gate.disabled) return false;
+    this.recoverer.needTakeoverRun = this.takeover.needTakeoverRun;
+    this.answerWaiters(ok);
+    return ok;
+  }
+
+  private answerWaiters(ok: boolean): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    const data = i32Payload.encode(ok ? this.d.pnn : -1);
+    for (const w of waiters) this.d.sendMessage(w.pnn, w.srvid, data);
+  }
+
+  /** The recovery's controls over the daemon's own control path. */
+  private recoveryControls(): ClusterControls {
+    const d = this.d;
+    const each = async (
+      pnns: readonly number[],
+      opcode: number,
+      data: Uint8Array,
+      what: string,
+    ): Promise<void> => {
+      const replies = await Promise.all(
+        pnns.map((p) =>
+          d
+            .control(p, opcode, data, { timeoutMs: this.timeoutMs() })
+            .then((r) => r.status)
+            .catch(() => -1),
+        ),
+      );
+      replies.forEach((status, i) => {
+        if (status !== 0) {
+          this.credits.culprit(pnns[i]!, 1);
+          throw new Error(`${what} failed on node ${pnns[i]} (status ${status})`);
+        }
+      });
+    };
+    return {
+      getNodemap: () => Promise.resolve(ownNodemap(d)),
+      getCapabilities: async (pnns) => {
+        const m = await this.fetchAll(
+          pnns.map((pnn) => ({ pnn, flags: 0 })),
+          Control.GET_CAPABILITIES,
+          (b) => u32Payload.decode(b),
+        );
+        const out = new Map<number, number>();
+        for (const [pnn, c] of m) out.set(pnn, c.ok ? c.value : 0);
+        if (!out.has(d.pnn)) out.set(d.pnn, d.capabilities);
+        return out;
+      },
+      pushFlags: (pnn, flags) => {
+        const node = d.nodeMap.get(pnn);
+        if (node !== undefined) d.pushFlags(pnn, node.flags, flags);
+        return Promise.resolve();
+      },
+      banNode: async (pnn, seconds) => {
+        const r = await d.control(
+          pnn,
+          Control.SET_BAN_STATE,
+          banStatePayload.encode({ pnn, time: seconds }),
+          {
+            timeoutMs: this.timeoutMs(),
+          },
+        );
+        if (r.status !== 0) throw new Error(`SET_BAN_STATE failed on node ${pnn}`);
+      },
+      setRecoveryMode: (pnns, mode) =>
+        each(pnns, Control.SET_RECMODE, u32Payload.encode(mode), 'SET_RECMODE'),
+      startRecovery: (pnns) => {
+        d.lastRecoveryStarted = Date.now();
+        return each(pnns, Control.START_RECOVERY, EMPTY, 'START_RECOVERY');
+      },
+      setVnnmap: (pnns, vnnmap) =>
+        each(pnns, Control.SETVNNMAP, vnnMapPayload.encode(vnnmap), 'SETVNNMAP'),
+      recoverDatabases: () => Promise.resolve(),
+      endRecovery: (pnns) => each(pnns, Control.END_RECOVERY, EMPTY, 'END_RECOVERY'),
+      takeoverRun: () => {
+        this.takeover.needTakeoverRun = true;
+        return this.runTakeover();
+      },
+      broadcastReconfigure: () => {
+        d.sendMessage(DestNode.BROADCAST_CONNECTED, Srvid.RECONFIGURE, EMPTY);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  /** The takeover run's controls: a non-zero status is a failure. */
+  private takeoverControls(): TakeoverControls {
+    const d = this.d;
+    return {
+      pnn: d.pnn,
+      control: async (destnode, opcode, data, opts) => {
+        const r = await d.control(destnode, opcode, data, {
+          timeoutMs: opts.timeoutMs,
+          ...(opts.flags !== undefined ? { flags: opts.flags } : {}),
+        });
+        if (r.status !== 0)
+          throw new Error(
+            `control ${opcode} failed on node ${destnode} (status ${r.status}${r.errorMessage !== undefined ? `: ${r.errorMessage}` : ''})`,
+          );
+        return r.data;
+      },
+      message: (destnode, srvid, data) => d.sendMessage(destnode, srvid, data),
+    };
   }
 }
 
-async function d_control(
-  d: Ctdbd,
-  pnn: number,
-  opcode: number,
-  data: Uint8Array,
-  timeoutMs: number,
-): Promise<number> {
-  try {
-    const r = await d.control(pnn, opcode, data, { timeoutMs });
-    return r.status;
-  } catch {
-    return -1;
-  }
+/** The daemon's node map as the recovery modules see it. */
+function ownNodemap(d: Ctdbd): NodeEntry[] {
+  return d.nodeMap.nodes.map((n) => ({ pnn: n.pnn, flags: n.flags }));
 }

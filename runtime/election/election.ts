@@ -7,6 +7,11 @@
 // - on another node's ELECTION we either answer with ours (we would win) or accept the sender;
 // - win rule: a node that cannot lead loses; against an INACTIVE sender we win; otherwise the
 //   earlier priority time (longest running) wins, then the higher PNN.
+// With a cluster lock configured the lock is the election (CTDB 4.17 cluster_lock_election):
+// forcing an election, or hearing LEADER(UNKNOWN), makes every eligible node try the lock;
+// the holder leads and broadcasts. Unlike CTDB, a node that lost the race retries every
+// half second while nobody leads (instead of waiting a whole leader timeout), and the loss of
+// the leader's connection starts an election at once: that is what makes failover fast.
 import { NODE_FLAGS_INACTIVE, UNKNOWN_PNN } from '../protocol/constants.js';
 import type { Logger } from '../logging/index.js';
 
@@ -32,6 +37,15 @@ export interface ElectionHost {
   electionFinished(leader: number): void;
 }
 
+/** The cluster-lock election as this module drives it (runtime/recovery LockElection). */
+export interface LockElector {
+  readonly holdsLock: boolean;
+  elect(): Promise<'leading' | 'follower' | 'ineligible' | 'stopped' | 'busy'>;
+  checkEligibility(): void;
+  adoptLeader(pnn: number): void;
+  stop(): void;
+}
+
 export interface ElectionTimings {
   /** `[cluster] leader timeout` in seconds. */
   leaderTimeout(): number;
@@ -50,6 +64,7 @@ export class LeaderElection {
   private leaderTimer: NodeJS.Timeout | undefined;
   private electionTimer: NodeJS.Timeout | undefined;
   private sendTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private first = true;
   private stopped = false;
 
@@ -57,6 +72,8 @@ export class LeaderElection {
     private readonly host: ElectionHost,
     private readonly timings: ElectionTimings,
     private readonly log: Logger,
+    /** Set when a cluster lock is configured: the lock decides who leads. */
+    private readonly lock?: LockElector,
   ) {}
 
   start(): void {
@@ -67,8 +84,23 @@ export class LeaderElection {
 
   stop(): void {
     this.stopped = true;
-    for (const t of [this.leaderTimer, this.electionTimer, this.sendTimer]) clearTimeout(t);
+    for (const t of [this.leaderTimer, this.electionTimer, this.sendTimer, this.retryTimer])
+      clearTimeout(t);
     clearInterval(this.broadcastTimer);
+    this.lock?.stop();
+  }
+
+  /** A node's connection went away: if it was the leader, elect a new one now. */
+  nodeDisconnected(pnn: number): void {
+    if (this.stopped || pnn !== this.leader || pnn === this.host.selfPnn) return;
+    this.log.notice(`Leader node ${pnn} disconnected - starting an election`);
+    this.leader = UNKNOWN_PNN;
+    this.forceElection();
+  }
+
+  /** True while this node holds the cluster lock (always false without one). */
+  get holdsLock(): boolean {
+    return this.lock?.holdsLock === true;
   }
 
   /** Called every loop while this node is INACTIVE. */
@@ -96,6 +128,12 @@ export class LeaderElection {
   }
 
   private broadcastTick(): void {
+    this.lock?.checkEligibility();
+    if (this.lock !== undefined && this.leader === this.host.selfPnn && !this.lock.holdsLock) {
+      this.log.notice('This node no longer holds the cluster lock, dropping the leader role');
+      this.leader = UNKNOWN_PNN;
+      return;
+    }
     if (this.leader === this.host.selfPnn && !this.host.canBeLeader()) {
       this.log.notice('This node can no longer be leader, dropping the leader role');
       this.leader = UNKNOWN_PNN;
@@ -136,11 +174,22 @@ export class LeaderElection {
       return;
     }
     if (pnn === UNKNOWN_PNN) {
+      const was = this.inProgress;
       this.inProgress = true;
+      // With a lock, LEADER(UNKNOWN) is the only call to the election: try the lock.
+      if (this.lock !== undefined && !was) this.lockElection();
+      return;
+    }
+    if (this.lock?.holdsLock === true && pnn !== this.host.selfPnn) {
+      // We hold the lock: another claimant is wrong; our own broadcast corrects it.
+      this.log.warning(`Ignoring leader broadcast from ${pnn} - this node holds the cluster lock`);
+      this.restartLeaderTimeout();
       return;
     }
     this.log.notice(`Received leader broadcast, leader=${pnn}`);
     this.leader = pnn;
+    this.lock?.adoptLeader(pnn);
+    if (pnn !== this.host.selfPnn) this.inProgress = false;
     if (!this.inProgress) this.restartLeaderTimeout();
   }
 
@@ -150,8 +199,45 @@ export class LeaderElection {
     this.host.setRecoveryActiveEverywhere();
     this.inProgress = true;
     this.host.sendLeaderBroadcast(UNKNOWN_PNN);
+    if (this.lock !== undefined) {
+      this.lockElection();
+      return;
+    }
     this.armElectionTimer();
     this.sendOurs();
+  }
+
+  /** One try at the cluster lock; the holder leads, the others retry while nobody leads. */
+  private lockElection(): void {
+    const lock = this.lock;
+    if (lock === undefined || this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.leader = UNKNOWN_PNN;
+    void lock.elect().then((outcome) => {
+      if (this.stopped) return;
+      if (outcome === 'leading') {
+        this.leader = this.host.selfPnn;
+        this.inProgress = false;
+        this.host.sendLeaderBroadcast(this.host.selfPnn);
+        this.restartLeaderTimeout();
+        this.host.electionFinished(this.leader);
+        return;
+      }
+      this.inProgress = false;
+      this.restartLeaderTimeout();
+      if (outcome === 'follower' && this.leader === UNKNOWN_PNN) {
+        // Someone else holds the lock but has not said so yet, or a dead leader's helper has
+        // not let go: look again shortly rather than after a whole leader timeout.
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          if (this.leader === UNKNOWN_PNN && !this.inProgress) {
+            this.inProgress = true;
+            this.lockElection();
+          }
+        }, 500);
+      }
+    });
   }
 
   private sendOurs(): void {
@@ -165,9 +251,9 @@ export class LeaderElection {
     this.electionTimer = setTimeout(() => this.onElectionOver(), ms);
   }
 
-  /** Another node's ELECTION message. */
+  /** Another node's ELECTION message (ignored with a cluster lock, as CTDB does). */
   onElectionMessage(em: ElectionData): void {
-    if (em.pnn === this.host.selfPnn) return;
+    if (em.pnn === this.host.selfPnn || this.lock !== undefined) return;
     this.inProgress = true;
     clearTimeout(this.leaderTimer);
     this.leaderTimer = undefined;

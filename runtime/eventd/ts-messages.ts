@@ -23,7 +23,9 @@ export type ToWorker =
       /** Keep going after a failing script (RUN_ALL). */
       readonly runAll: boolean;
     }
-  | { readonly type: 'abort'; readonly id: number };
+  | { readonly type: 'abort'; readonly id: number }
+  /** Release native resources and end the thread (terminating over them can crash). */
+  | { readonly type: 'retire' };
 
 export type FromWorker =
   | { readonly type: 'ready' }

@@ -30,6 +30,8 @@ export interface TsOutcome extends RunResult {
 
 /** How long an aborted hook may take to return before its worker is terminated. */
 const ABORT_GRACE_MS = 200;
+/** How long a retiring worker may take to close its sockets and exit before it is terminated. */
+const RETIRE_GRACE_MS = 1000;
 
 function workerEntry(): { url: URL; viaTsx: boolean } {
   const ts = new URL('./ts-worker.ts', import.meta.url);
@@ -89,11 +91,18 @@ class PoolWorker {
     this.worker.postMessage(msg);
   }
 
+  /**
+   * Ends the thread: first asks it to release its native resources and exit by itself, and
+   * terminates it only if it does not (a hook stuck in a busy loop).
+   */
   terminate(): void {
     this.dead = true;
     this.listener = undefined;
     this.failure = undefined;
-    void this.worker.terminate();
+    this.worker.postMessage({ type: 'retire' } satisfies ToWorker);
+    const force = setTimeout(() => void this.worker.terminate(), RETIRE_GRACE_MS);
+    force.unref();
+    this.worker.once('exit', () => clearTimeout(force));
   }
 }
 

@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { registerEventScriptLoader } from '../../lib/eventscript/register.js';
+import { closeRtnl } from '../../lib/net/rtnl.js';
 import { eventScriptOf, runHook } from '../../lib/eventscript/run.js';
 import { defaultLogger } from '../../lib/eventscript/context.js';
 import type { EventScript } from '../../lib/eventscript/define.js';
@@ -74,8 +75,17 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   send({ type: 'finished', id: msg.id });
 }
 
+// Native sockets must be closed before the thread ends: Worker.terminate() over an open
+// rtnetlink socket crashes the whole process. An aborted hook loses its socket too, so a
+// request it still has in flight fails instead of holding the thread.
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'run') void run(msg);
-  else aborts.get(msg.id)?.abort(new Error('deadline passed'));
+  else if (msg.type === 'abort') {
+    aborts.get(msg.id)?.abort(new Error('deadline passed'));
+    closeRtnl();
+  } else {
+    closeRtnl();
+    process.exit(0);
+  }
 });
 send({ type: 'ready' });
