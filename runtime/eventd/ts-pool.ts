@@ -106,21 +106,50 @@ class PoolWorker {
   }
 }
 
+/**
+ * Keeps the rtnetlink addon loaded in the main thread once workers exist. A worker that used it
+ * unloads it when it ends, and a socket handle still closing then calls into unmapped code
+ * (SIGSEGV of the whole daemon); with the main thread holding the library it stays mapped.
+ * Loaded with the first worker, not before: a daemon running only shell scripts never needs it.
+ */
+let holdRtnl: Promise<unknown> | undefined;
+
 export class TsPool {
   private idle: PoolWorker[] = [];
   private readonly all = new Set<PoolWorker>();
   private nextId = 1;
+  private started = 0;
 
-  constructor(private readonly maxIdle = 2) {}
+  /**
+   * No worker starts until a TypeScript script is about to run (see warm()); once started, up
+   * to `maxIdle` stay warm. `onStart` is told each time a worker thread starts.
+   */
+  constructor(
+    private readonly maxIdle = 2,
+    private readonly onStart?: (live: number) => void,
+  ) {}
 
   /** Starts a worker now so the first script does not pay for loading TypeScript. */
   warm(): void {
     if (this.idle.length === 0) this.idle.push(this.spawn());
   }
 
+  /** Worker threads alive now (idle or running). */
+  get live(): number {
+    return this.all.size;
+  }
+
+  /** Worker threads started since the pool was made. */
+  get startedCount(): number {
+    return this.started;
+  }
+
   private spawn(): PoolWorker {
+    holdRtnl ??= import('../../lib/net/rtnl.js').catch(() => undefined);
     const w = new PoolWorker();
     this.all.add(w);
+    this.started++;
+    this.onStart?.(this.all.size);
     return w;
   }
 

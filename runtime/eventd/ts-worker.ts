@@ -85,7 +85,8 @@ port.on('message', (msg: ToWorker) => {
     closeRtnl();
   } else {
     closeRtnl();
-    process.exit(0);
+    // Let the socket finish closing before the thread goes.
+    setImmediate(() => setImmediate(() => process.exit(0)));
   }
 });
 send({ type: 'ready' });
