@@ -282,6 +282,7 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
         ? d.capabilities | Capability.RECMASTER
         : d.capabilities & ~Capability.RECMASTER;
       d.nodeMap.self.capabilities = d.capabilities;
+      d.election.checkRole();
       return OK;
     },
   ],

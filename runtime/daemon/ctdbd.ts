@@ -113,7 +113,8 @@ export class Ctdbd {
   readonly recovery: RecoveryMaster;
   readonly stats = new Statistics();
   runstate: number = Runstate.UNKNOWN;
-  recmode: number = RecoveryMode.ACTIVE;
+  private currentRecmode: number = RecoveryMode.ACTIVE;
+  private dropIpsTimer: NodeJS.Timeout | undefined;
   vnnmap: { generation: number; map: number[] };
   capabilities: number;
   debugLevel: number;
@@ -252,6 +253,33 @@ export class Ctdbd {
     this.recovery = new RecoveryMaster(this);
   }
 
+  get recmode(): number {
+    return this.currentRecmode;
+  }
+
+  /**
+   * Entering recovery arms CTDB's safety net: a node left in recovery for RecoveryDropAllIPs
+   * seconds (cut off from its leader, say) releases every public address it holds, so the
+   * side of a partition that has the cluster lock can own them alone.
+   */
+  set recmode(mode: number) {
+    if (mode === RecoveryMode.ACTIVE && this.dropIpsTimer === undefined && !this.shuttingDown) {
+      this.dropIpsTimer = setTimeout(
+        () => {
+          this.dropIpsTimer = undefined;
+          this.log.error('Been in recovery mode for too long. Dropping all IPS');
+          void this.releaseAllIps();
+        },
+        this.tunables.value('RecoveryDropAllIPs') * 1000,
+      );
+      this.dropIpsTimer.unref();
+    } else if (mode === RecoveryMode.NORMAL) {
+      clearTimeout(this.dropIpsTimer);
+      this.dropIpsTimer = undefined;
+    }
+    this.currentRecmode = mode;
+  }
+
   // ---------------------------------------------------------------------------------------
   // Start-up and shutdown
 
@@ -265,7 +293,11 @@ export class Ctdbd {
       ),
       host: {
         pnn: this.pnn,
-        localState: () => ({ runstate: this.runstate, flags: this.nodeMap.self.flags }),
+        localState: () => ({
+          runstate: this.runstate,
+          flags: this.nodeMap.self.flags,
+          inRecovery: this.recmode !== RecoveryMode.NORMAL,
+        }),
         notifyLocalClients: (srvid, data) => this.deliverMessage(srvid, data, this.pnn),
         banSelf: (reason) => {
           this.log.error(`Banning this node: ${reason}`);
@@ -348,6 +380,7 @@ export class Ctdbd {
     this.keepalives.stop();
     this.monitor.stop();
     clearTimeout(this.tickleTimer);
+    clearTimeout(this.dropIpsTimer);
     await this.releaseAllIps();
     await this.runEvent('shutdown', []);
     this.ips?.close();
@@ -410,6 +443,7 @@ export class Ctdbd {
     this.nodeMap.self.flags = flags;
     this.log.notice(`Node flags changed from 0x${old.toString(16)} to 0x${flags.toString(16)}`);
     this.pushFlags(this.pnn, old, flags);
+    this.election.checkRole();
     this.recovery.kick();
   }
 

@@ -39,7 +39,11 @@ const EMPTY = new Uint8Array(0);
 interface Waiter {
   readonly pnn: number;
   readonly srvid: bigint;
+  readonly since: number;
 }
+
+/** How long a node keeps a takeover-run request it cannot serve (it may become leader). */
+const WAITER_LIFETIME_MS = 60_000;
 
 export class RecoveryMaster {
   readonly credits: BanCredits;
@@ -57,6 +61,8 @@ export class RecoveryMaster {
   private previousIfaces: readonly Iface[] | undefined;
   private ipCheckDisabledUntil = 0;
   private lastIpCheckRequest = 0;
+  private lastReason = '';
+  private lastReasonAt = 0;
 
   constructor(private readonly d: Ctdbd) {
     const log = {
@@ -115,6 +121,7 @@ export class RecoveryMaster {
 
   /** Kept for the election: a won election is followed by a recovery. */
   requestRecovery(reason: string): void {
+    this.recoverer.leadershipGained();
     this.recoverer.needRecovery = true;
     this.d.log.notice(`Recovery requested: ${reason}`);
     this.kick();
@@ -142,10 +149,14 @@ export class RecoveryMaster {
     this.ipCheckDisabledUntil = seconds === 0 ? 0 : Date.now() + seconds * 1000;
   }
 
-  /** SRVID_TAKEOVER_RUN: only the leader acts; srvid 0 means nobody waits for the answer. */
+  /**
+   * SRVID_TAKEOVER_RUN (srvid 0: nobody waits for the answer). Every node queues it, as CTDB's
+   * recovery daemons do: the leader serves it; a node that becomes leader soon (the request
+   * came in the middle of an election) serves it then.
+   */
   takeoverRunRequest(pnn: number, srvid: bigint): void {
+    if (srvid !== 0n) this.waiters.push({ pnn, srvid, since: Date.now() });
     if (this.d.leader !== this.d.pnn) return;
-    if (srvid !== 0n) this.waiters.push({ pnn, srvid });
     this.takeoverRequested = true;
     this.kick();
   }
@@ -207,7 +218,8 @@ export class RecoveryMaster {
     }
     if (d.recmode === RecoveryMode.NORMAL) await this.checkLocalAddresses();
     if (!this.isLeader()) {
-      this.waiters = [];
+      const now = Date.now();
+      this.waiters = this.waiters.filter((w) => now - w.since < WAITER_LIFETIME_MS);
       this.takeoverRequested = false;
       return;
     }
@@ -325,12 +337,23 @@ export class RecoveryMaster {
       this.takeover.needTakeoverRun = true;
     }
     if (decision.action === 'recover') {
-      d.log.notice(`Recovery needed: ${decision.reason}`);
+      // Once per reason (and every 10 s while it lasts), not every loop.
+      if (decision.reason !== this.lastReason || Date.now() - this.lastReasonAt > 10_000) {
+        d.log.notice(`Recovery needed: ${decision.reason}`);
+        this.lastReason = decision.reason;
+        this.lastReasonAt = Date.now();
+      }
       const r = await this.recoverer.doRecovery(decision.reason);
       if (r.outcome === 'recovered') {
         this.takeoverRequested = false;
         this.answerWaiters(!this.recoverer.needTakeoverRun);
+        return;
       }
+      // Addresses still move while a recovery has to wait (RerecoveryTimeout, disabled).
+      const needed =
+        this.takeover.needTakeoverRun || this.takeoverRequested || this.waiters.length > 0;
+      if (r.outcome === 'recoveries-disabled' && needed && !this.takeover.gate.disabled)
+        await this.runTakeover();
       return;
     }
     if (decision.action === 'takeover-run') await this.runTakeover();

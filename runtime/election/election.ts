@@ -65,6 +65,8 @@ export class LeaderElection {
   private electionTimer: NodeJS.Timeout | undefined;
   private sendTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Lock attempts lost in a row while nobody leads. */
+  private lockRetries = 0;
   private first = true;
   private stopped = false;
 
@@ -128,19 +130,30 @@ export class LeaderElection {
   }
 
   private broadcastTick(): void {
-    this.lock?.checkEligibility();
-    if (this.lock !== undefined && this.leader === this.host.selfPnn && !this.lock.holdsLock) {
-      this.log.notice('This node no longer holds the cluster lock, dropping the leader role');
-      this.leader = UNKNOWN_PNN;
-      return;
-    }
-    if (this.leader === this.host.selfPnn && !this.host.canBeLeader()) {
-      this.log.notice('This node can no longer be leader, dropping the leader role');
-      this.leader = UNKNOWN_PNN;
-      return;
-    }
+    if (this.checkRole()) return;
     if (this.leader === this.host.selfPnn && !this.inProgress)
       this.host.sendLeaderBroadcast(this.host.selfPnn);
+  }
+
+  /**
+   * Drops the leader role when this node may no longer hold it (banned, stopped, LEADER
+   * capability removed, lock gone), and starts the election at once so the others need not
+   * wait for the leader timeout. Called every second and whenever our flags or capabilities
+   * change. True when the role was dropped.
+   */
+  checkRole(): boolean {
+    if (this.stopped) return false;
+    this.lock?.checkEligibility();
+    if (this.leader !== this.host.selfPnn) return false;
+    let why: string | undefined;
+    if (!this.host.canBeLeader()) why = 'This node can no longer be leader';
+    else if (this.lock !== undefined && !this.lock.holdsLock && !this.inProgress)
+      why = 'This node no longer holds the cluster lock';
+    if (why === undefined) return false;
+    this.log.notice(`${why}, dropping the leader role`);
+    this.leader = UNKNOWN_PNN;
+    this.forceElection();
+    return true;
   }
 
   private restartLeaderTimeout(): void {
@@ -188,6 +201,7 @@ export class LeaderElection {
     }
     this.log.notice(`Received leader broadcast, leader=${pnn}`);
     this.leader = pnn;
+    this.lockRetries = 0;
     this.lock?.adoptLeader(pnn);
     if (pnn !== this.host.selfPnn) this.inProgress = false;
     if (!this.inProgress) this.restartLeaderTimeout();
@@ -217,6 +231,7 @@ export class LeaderElection {
     void lock.elect().then((outcome) => {
       if (this.stopped) return;
       if (outcome === 'leading') {
+        this.lockRetries = 0;
         this.leader = this.host.selfPnn;
         this.inProgress = false;
         this.host.sendLeaderBroadcast(this.host.selfPnn);
@@ -229,13 +244,17 @@ export class LeaderElection {
       if (outcome === 'follower' && this.leader === UNKNOWN_PNN) {
         // Someone else holds the lock but has not said so yet, or a dead leader's helper has
         // not let go: look again shortly rather than after a whole leader timeout.
+        // Quick retries first (a dead leader's helper lets go within moments), then slower
+        // ones, so a node cut off from the lock holder does not spawn helpers all the time.
+        this.lockRetries++;
+        const delay = this.lockRetries <= 4 ? 500 : 2000;
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           if (this.leader === UNKNOWN_PNN && !this.inProgress) {
             this.inProgress = true;
             this.lockElection();
           }
-        }, 500);
+        }, delay);
       }
     });
   }

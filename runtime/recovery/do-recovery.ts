@@ -95,6 +95,15 @@ export class Recoverer {
     return false;
   }
 
+  /**
+   * A node that has just won the leadership recovers at once: the RerecoveryTimeout left from
+   * its previous term is for its own recoveries back then, not for the cluster it now leads.
+   * Recoveries disabled on request (SRVID_DISABLE_RECOVERIES) stay disabled.
+   */
+  leadershipGained(): void {
+    this.disabledUntilMs = 0;
+  }
+
   /** SRVID_DISABLE_RECOVERIES {pnn, srvid, timeout}: per requester, the latest timeout counts. */
   disableRecoveries(requester: number, seconds: number): void {
     this.disabledBy.set(requester, this.deps.clock.now() + seconds * 1000);

@@ -112,6 +112,11 @@ export interface Vnn {
 export interface LocalNodeState {
   readonly runstate: number;
   readonly flags: number;
+  /**
+   * Still in recovery mode ACTIVE (e.g. just unbanned, not yet re-admitted by a recovery):
+   * such a node refuses takeip, so it must not be offered addresses.
+   */
+  readonly inRecovery?: boolean;
 }
 
 /** Interfaces and VNNs of one node. */
@@ -217,7 +222,7 @@ export class PublicAddressTable {
 
   /** Whether the node may host this VNN now (GET_PUBLIC_IPS with ONLY_AVAILABLE). */
   isAvailable(vnn: Vnn, node: LocalNodeState): boolean {
-    if (node.runstate !== Runstate.RUNNING) return false;
+    if (node.runstate !== Runstate.RUNNING || node.inRecovery === true) return false;
     if ((node.flags & (NODE_FLAGS_INACTIVE | NODE_FLAGS_DISABLED)) !== 0) return false;
     if (vnn.deletePending) return false;
     return vnn.ifaces.some((i) => i.linkUp);
