@@ -4,11 +4,14 @@
 //  2. resident memory per node at idle (every process in the node's namespace: ours =
 //     ctdbd + ctdb-eventd; CTDB = ctdbd + ctdb-eventd + ctdb-recoverd);
 //  3. per-call latency of `ctdb pnn` and `ctdb status` against our daemon, with our `ctdb`
-//     and with Debian's binary.
-// Run as root: node --import tsx bench/cluster.ts [-n NODES] [-r RUNS]   (uses dist/ when built)
+//     (the start-up bundle dist/ctdb/ctdb.cjs, and tsc's dist/tools/ctdb.js) and with Debian's
+//     binary, next to what an empty Node process costs on this machine (the floor).
+// Run as root: node --import tsx bench/cluster.ts [-n NODES] [-r RUNS] [--latency-only]
+//   (uses dist/ when built: `npm run build`, which includes scripts/build-ctdb.mjs).
+//   --latency-only: only our cluster and the latency table (no real-CTDB run, no RSS).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../runtime/paths/index.js';
@@ -27,8 +30,16 @@ function arg(flag: string, fallback: number): number {
 /** Our command for a tool: the compiled one when built, else the source through tsx. */
 function ourTool(name: string): string[] {
   const root = projectRoot();
+  // `ctdb` has a start-up bundle (scripts/build-ctdb.mjs); it is what the package installs.
+  const bundle = join(root, 'dist', 'ctdb', `${name}.cjs`);
+  if (existsSync(bundle)) return [process.execPath, bundle];
   const built = join(root, 'dist', 'tools', `${name}.js`);
   if (existsSync(built)) return [process.execPath, built];
+  return tsxTool(name);
+}
+
+function tsxTool(name: string): string[] {
+  const root = projectRoot();
   const tsx = join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs');
   return [process.execPath, '--import', `file://${tsx}`, join(root, 'tools', `${name}.ts`)];
 }
@@ -58,6 +69,7 @@ async function runCluster(
   kind: 'ours' | 'ctdb',
   nodes: number,
   measure?: (bases: string[]) => Promise<void>,
+  idleMs = 5000,
 ): Promise<RunResult | undefined> {
   const lab = await NetLab.create({ nodes, client: false, label: kind === 'ours' ? 'bo' : 'bc' });
   const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
@@ -86,7 +98,7 @@ async function runCluster(
       for (const p of procs) process.stderr.write(p.output().slice(-2000));
       return undefined;
     }
-    await sleep(5000); // idle
+    await sleep(idleMs); // idle
     const rssMb = lab.nodes.map((h) => rssOfNamespace(h.ns));
     if (measure !== undefined) await measure(bases);
     return { startMs, rssMb };
@@ -98,24 +110,99 @@ async function runCluster(
   }
 }
 
-function latency(argv: readonly string[], socket: string, runs: number): number {
-  const times: number[] = [];
+interface Variant {
+  readonly label: string;
+  readonly argv: readonly string[];
+}
+
+/** CPU time (user + system, ms) used so far by this process's waited-for children. */
+function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of proc(5), cutime and cstime, in clock ticks (100 per second on Linux).
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+}
+
+interface Latency {
+  /** Median wall time per call, ms (NaN if a call failed). */
+  readonly median: number;
+  /** Mean CPU time per call, ms: what the call costs regardless of how busy the machine is. */
+  readonly cpu: number;
+}
+
+/**
+ * Per-call latency of each variant. The variants take turns call by call, so a change in
+ * machine load hits all of them alike.
+ */
+function latencies(variants: readonly Variant[], socket: string, runs: number): Latency[] {
+  const times = variants.map((): number[] => []);
+  const cpu = variants.map(() => 0);
+  const failed = variants.map(() => false);
   for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    const r = spawnSync(argv[0]!, argv.slice(1), {
-      env: { ...process.env, CTDB_SOCKET: socket },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    if (r.status !== 0) return Number.NaN;
-    times.push(performance.now() - t);
+    for (const [k, v] of variants.entries()) {
+      if (failed[k]) continue;
+      const c = childrenCpuMs();
+      const t = performance.now();
+      const r = spawnSync(v.argv[0]!, v.argv.slice(1), {
+        env: { ...process.env, CTDB_SOCKET: socket },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      const elapsed = performance.now() - t;
+      cpu[k]! += childrenCpuMs() - c;
+      if (r.status !== 0) {
+        process.stderr.write(`${v.label}: exit ${r.status}: ${r.stderr.slice(0, 500)}\n`);
+        failed[k] = true;
+        continue;
+      }
+      times[k]!.push(elapsed);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return times.map((xs, k) => {
+    if (failed[k]) return { median: Number.NaN, cpu: Number.NaN };
+    xs.sort((a, b) => a - b);
+    return { median: xs[Math.floor(xs.length / 2)]!, cpu: cpu[k]! / runs };
+  });
+}
+
+/** An empty user-land startup snapshot, to show what `--snapshot-blob` costs by itself. */
+function emptySnapshot(dir: string): string | undefined {
+  const entry = join(dir, 'empty-snapshot.cjs');
+  const blob = join(dir, 'empty-snapshot.blob');
+  writeFileSync(
+    entry,
+    "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => undefined);\n",
+  );
+  const r = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', entry]);
+  return r.status === 0 ? blob : undefined;
 }
 
 const fmt = (n: number | undefined, unit: string): string =>
   n === undefined || Number.isNaN(n) ? 'n/a' : `${n.toFixed(n < 10 ? 1 : 0)} ${unit}`;
+
+/** One line per variant: label, median wall time, CPU per call, and the gap to Debian's. */
+function latencyTable(
+  title: string,
+  variants: readonly Variant[],
+  results: readonly Latency[],
+  reference: number | undefined,
+): string {
+  const width = Math.max(...variants.map((v) => v.label.length));
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  let text = `${title}\n  (load average ${load} on ${availableParallelism()} CPUs)\n`;
+  text += `  ${''.padEnd(width)}  ${'median'.padStart(8)}  ${'cpu/call'.padStart(8)}\n`;
+  variants.forEach((v, k) => {
+    const { median, cpu } = results[k]!;
+    const delta =
+      reference === undefined || Number.isNaN(reference) || Number.isNaN(median) || k === 0
+        ? ''
+        : `  (+${(median - reference).toFixed(0)} ms over Debian's)`;
+    text += `  ${v.label.padEnd(width)}  ${fmt(median, 'ms').padStart(8)}  ${fmt(cpu, 'ms').padStart(8)}${delta}\n`;
+  });
+  return text;
+}
 
 async function main(): Promise<void> {
   const can = canCreateNamespaces();
@@ -125,21 +212,84 @@ async function main(): Promise<void> {
     return;
   }
   const nodes = arg('-n', 3);
-  const runs = arg('-r', 10);
+  const runs = arg('-r', 21);
+  const latencyOnly = process.argv.includes('--latency-only');
+  const root = projectRoot();
   const lat: Record<string, number> = {};
-  const ours = await runCluster('ours', nodes, (bases) => {
-    const sock = socketOf(bases[0]!);
-    const oursCtdb = ourTool('ctdb');
-    lat['ours pnn'] = latency([...oursCtdb, 'pnn'], sock, runs);
-    lat['ours status'] = latency([...oursCtdb, 'status'], sock, runs);
-    if (existsSync(REAL_CTDB)) {
-      lat['debian pnn'] = latency([REAL_CTDB, 'pnn'], sock, runs);
-      lat['debian status'] = latency([REAL_CTDB, 'status'], sock, runs);
-    }
-    return Promise.resolve();
-  });
-  const real = existsSync(REAL_CTDBD) ? await runCluster('ctdb', nodes) : undefined;
+  let latencyText = '';
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-latency-'));
+  try {
+    const ours = await runCluster(
+      'ours',
+      nodes,
+      (bases) => {
+        const sock = socketOf(bases[0]!);
+        // `ctdb pnn`: Debian's binary, each form of ours, and the cost of Node doing nothing.
+        const pnn: Variant[] = [];
+        if (existsSync(REAL_CTDB)) pnn.push({ label: 'Debian /usr/bin/ctdb', argv: [REAL_CTDB] });
+        const bundle = join(root, 'dist', 'ctdb', 'ctdb.cjs');
+        if (existsSync(bundle))
+          pnn.push({ label: 'ours, bundle dist/ctdb/ctdb.cjs', argv: [process.execPath, bundle] });
+        const tscOut = join(root, 'dist', 'tools', 'ctdb.js');
+        if (existsSync(tscOut))
+          pnn.push({ label: 'ours, tsc dist/tools/ctdb.js', argv: [process.execPath, tscOut] });
+        if (pnn.length < 2) pnn.push({ label: 'ours, tsx tools/ctdb.ts', argv: tsxTool('ctdb') });
+        const withPnn = pnn.map((v) => ({ ...v, argv: [...v.argv, 'pnn'] }));
+        const floor: Variant[] = [
+          { label: 'floor: node -e 0', argv: [process.execPath, '-e', '0'] },
+        ];
+        const blob = emptySnapshot(scratch);
+        if (blob !== undefined)
+          floor.push({
+            label: 'floor: node --snapshot-blob (empty)',
+            argv: [process.execPath, '--snapshot-blob', blob],
+          });
+        const all = [...withPnn, ...floor];
+        const results = latencies(all, sock, runs);
+        const debian = existsSync(REAL_CTDB) ? results[0]!.median : undefined;
+        latencyText += latencyTable(
+          `\`ctdb pnn\` against our daemon, ${runs} calls each (taking turns):`,
+          all,
+          results,
+          debian,
+        );
+        lat['debian pnn'] = debian ?? Number.NaN;
+        lat['ours pnn'] = results[existsSync(REAL_CTDB) ? 1 : 0]!.median;
 
+        const status: Variant[] = [{ label: 'ours', argv: [...ourTool('ctdb'), 'status'] }];
+        if (existsSync(REAL_CTDB))
+          status.push({ label: 'Debian /usr/bin/ctdb', argv: [REAL_CTDB, 'status'] });
+        const st = latencies(status, sock, runs);
+        lat['ours status'] = st[0]!.median;
+        lat['debian status'] = st[1]?.median ?? Number.NaN;
+        latencyText += latencyTable(
+          `\`ctdb status\` against our daemon, ${runs} calls each (taking turns):`,
+          status,
+          st,
+          undefined,
+        );
+        return Promise.resolve();
+      },
+      latencyOnly ? 0 : 5000,
+    );
+    if (latencyOnly) {
+      process.stdout.write(latencyText);
+      return;
+    }
+    const real = existsSync(REAL_CTDBD) ? await runCluster('ctdb', nodes) : undefined;
+    printSummary(nodes, ours, real, lat);
+    process.stdout.write(`\n${latencyText}`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function printSummary(
+  nodes: number,
+  ours: RunResult | undefined,
+  real: RunResult | undefined,
+  lat: Readonly<Record<string, number>>,
+): void {
   const avg = (xs: number[] | undefined): number | undefined =>
     xs === undefined ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length;
   const rows: [string, string, string, string][] = [

@@ -2,35 +2,19 @@
 // reloadips, ipreallocate/sync, gratarp, tickle, gettickles, addtickle, deltickle,
 // checktcpport) with CTDB 4.17's output, machine output (-X/-Y), exit codes and usage errors.
 import { createServer } from 'node:net';
-import { networkInterfaces } from 'node:os';
-import { canonicalIp, parseEndpoint, sendTickleAck } from '../../lib/tcp/index.js';
-import { CtdbClient } from '../client/client.js';
-import {
-  ClientError,
-  ConnectError,
-  ControlStatusError,
-  ControlTransportError,
-  Errno,
-} from '../client/errors.js';
-import { ctdbdSocketPath } from '../client/socket-path.js';
+import { canonicalIp } from '../../lib/tcp/address.js';
+import { parseEndpoint } from '../../lib/tcp/connection.js';
+import { ClientError, Errno } from '../client/errors.js';
 import {
   Control,
   ControlFlag,
   DestNode,
   NODE_FLAGS_INACTIVE,
-  NodeFlag,
-  ProtocolError,
   Srvid,
   UNKNOWN_PNN,
-  disableMessagePayload,
-  ifaceListPayload,
   publicIpPayload,
   sockAddr,
-  srvidMessagePayload,
   u32Payload,
-  type Codec,
-  type Iface,
-  type NodeMap,
   type PublicIp,
   type SockAddr,
 } from '../protocol/index.js';
@@ -46,27 +30,17 @@ import {
   type PublicIpInfo,
   type TickleList,
 } from '../takeover/wire.js';
-import { commandHelp, commandUsage } from './format/usage.js';
-import { flagsText } from './format/nodemap.js';
-import { nodesFilePath, readNodesFile } from './format/nodes-file.js';
+import {
+  CommandExit,
+  daemonCommand,
+  localCommand,
+  sleep,
+  usageExit,
+  type ToolSession,
+} from './session.js';
 import type { Command, CommandContext } from './types.js';
 
-const SRVID_CTDB_TOOL = Srvid.TOOL_RANGE | 0x0001000000000000n;
 const IFACE_NAME_MAX = 16;
-
-/** Ends a command with an exit status. */
-class CommandExit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-function usageExit(ctx: CommandContext, name: string): never {
-  ctx.io.out(commandUsage(name));
-  throw new CommandExit(1);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Address text as CTDB's tool reads and prints it
@@ -126,327 +100,43 @@ function sameIp(a: SockAddr, b: SockAddr): boolean {
 const signedPnn = (pnn: number): number => pnn | 0;
 
 // ---------------------------------------------------------------------------------------------
-// Session: connect, resolve -n, typed control calls
+// The public-address controls (their payloads live in takeover/wire.ts)
 
-class IpSession {
-  cmdPnn: number;
-  private nodemap: NodeMap | undefined;
-  private srvid: bigint;
-
-  constructor(
-    readonly ctx: CommandContext,
-    readonly client: CtdbClient,
-  ) {
-    this.cmdPnn = client.pnn;
-    this.srvid = SRVID_CTDB_TOOL | (BigInt(process.pid & 0xffff) << 16n);
-  }
-
-  get pnn(): number {
-    return this.client.pnn;
-  }
-
-  get timeoutMs(): number {
-    return Math.max(0, this.ctx.options.timeout) * 1000;
-  }
-
-  get sep(): string {
-    return this.ctx.options.separator;
-  }
-
-  out(text: string): void {
-    this.ctx.io.out(text);
-  }
-
-  err(text: string): void {
-    this.ctx.io.err(text);
-  }
-
-  nextSrvid(): bigint {
-    this.srvid += 1n;
-    return this.srvid;
-  }
-
-  /** A control that succeeds with status 0; the reply decoded with `codec`. */
-  async call<T>(
-    opcode: number,
-    dest: number,
-    data: Uint8Array | undefined,
-    codec: Codec<T>,
-    flags?: number,
-  ): Promise<T>;
-  async call(opcode: number, dest: number, data?: Uint8Array): Promise<void>;
-  async call<T>(
-    opcode: number,
-    dest: number,
-    data?: Uint8Array,
-    codec?: Codec<T>,
-    flags?: number,
-  ): Promise<T | undefined> {
-    const r = await this.client.raw(opcode, dest, data, flags === undefined ? {} : { flags });
-    if (r.status !== 0) throw new ControlStatusError(opcode, dest, r.status, r.errorMessage);
-    if (codec === undefined) return undefined;
-    try {
-      return codec.decode(r.data);
-    } catch (e) {
-      if (e instanceof ProtocolError) throw new ControlTransportError(opcode, dest, Errno.EPROTO);
-      throw e;
-    }
-  }
-
-  /** Runs a call; on failure prints the client's message (and `onFail`) and exits. */
-  async must<T>(p: Promise<T>, onFail?: string): Promise<T> {
-    try {
-      return await p;
-    } catch (e) {
-      if (e instanceof ClientError) {
-        this.err(`${e.message}\n`);
-        if (onFail !== undefined) this.err(onFail);
-        throw new CommandExit(e.errno === 0 ? 1 : e.errno);
-      }
-      throw e;
-    }
-  }
-
-  getPublicIps(pnn: number, onlyAvailable = false): Promise<readonly PublicIp[]> {
-    return this.call(
-      Control.GET_PUBLIC_IPS,
-      pnn,
-      undefined,
-      publicIpListPayload,
-      onlyAvailable ? ControlFlag.PUBLIC_IP_ONLY_AVAILABLE : 0,
-    );
-  }
-
-  getPublicIpInfo(pnn: number, addr: SockAddr): Promise<PublicIpInfo> {
-    return this.call(
-      Control.GET_PUBLIC_IP_INFO,
-      pnn,
-      sockAddrPayload.encode(addr),
-      publicIpInfoPayload,
-    );
-  }
-
-  getIfaces(pnn: number): Promise<readonly Iface[]> {
-    return this.call(Control.GET_IFACES, pnn, undefined, ifaceListPayload);
-  }
-
-  async getNodemap(): Promise<NodeMap> {
-    this.nodemap ??= await this.must(this.client.getNodemap(this.pnn));
-    return this.nodemap;
-  }
-
-  /** Nodes that are not INACTIVE (list_of_active_nodes), optionally without one PNN. */
-  async activeNodes(except = UNKNOWN_PNN): Promise<number[]> {
-    const map = await this.getNodemap();
-    return map.nodes
-      .filter((n) => (n.flags & NODE_FLAGS_INACTIVE) === 0 && n.pnn !== except)
-      .map((n) => n.pnn);
-  }
-
-  async connectedNodes(): Promise<number[]> {
-    const map = await this.getNodemap();
-    return map.nodes
-      .filter((n) => (n.flags & (NodeFlag.DISCONNECTED | NodeFlag.DELETED)) === 0)
-      .map((n) => n.pnn);
-  }
-
-  /** Waits for one int32 reply on a fresh srvid while `send` asks for it (resent on timeout). */
-  private async request(send: (srvid: bigint) => void, once: boolean): Promise<number | undefined> {
-    const srvid = this.nextSrvid();
-    let status: number | undefined;
-    let wake: (() => void) | undefined;
-    const handler = (data: Uint8Array): void => {
-      if (data.byteLength !== 4) return;
-      status = new DataView(data.buffer, data.byteOffset, 4).getInt32(0, true);
-      wake?.();
-    };
-    await this.must(this.client.setMessageHandler(srvid, handler));
-    try {
-      for (;;) {
-        send(srvid);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.timeoutMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        if (status !== undefined || once) return status;
-      }
-    } finally {
-      await this.client.removeMessageHandler(srvid, handler).catch(() => undefined);
-    }
-  }
-
-  /** ipreallocate(): TAKEOVER_RUN to all connected nodes until the leader answers. */
-  async ipreallocate(): Promise<number> {
-    const status = await this.request((srvid) => {
-      this.client.sendMessage(
-        DestNode.BROADCAST_CONNECTED,
-        Srvid.TAKEOVER_RUN,
-        srvidMessagePayload.encode({ pnn: this.pnn, srvid }),
-      );
-    }, false);
-    return status !== undefined && status < 0 ? status : 0;
-  }
-
-  /** disable_takeover_runs(timeout) on the given nodes, each must answer. */
-  async disableTakeoverRuns(timeout: number, pnns: readonly number[]): Promise<number> {
-    const srvid = this.nextSrvid();
-    const replies = new Set<number>();
-    let failed = false;
-    let wake: (() => void) | undefined;
-    const handler = (data: Uint8Array): void => {
-      if (data.byteLength !== 4) return;
-      const v = new DataView(data.buffer, data.byteOffset, 4).getInt32(0, true);
-      if (v < 0) failed = true;
-      else replies.add(v);
-      if (failed || pnns.every((p) => replies.has(p))) wake?.();
-    };
-    await this.must(this.client.setMessageHandler(srvid, handler));
-    try {
-      const data = disableMessagePayload.encode({ pnn: this.pnn, srvid, timeout });
-      for (const pnn of pnns) this.client.sendMessage(pnn, Srvid.DISABLE_TAKEOVER_RUNS, data);
-      const done = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), this.timeoutMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-        if (pnns.length === 0) wake();
-      });
-      if (!done) {
-        this.err('Timed out waiting to disable takeover runs\n');
-        return Errno.ETIMEDOUT;
-      }
-      return failed ? 1 : 0;
-    } finally {
-      await this.client.removeMessageHandler(srvid, handler).catch(() => undefined);
-    }
-  }
-}
-
-/** find_node_xpnn: does any nodes-file address belong to this host? Prints why not. */
-function findLocalNode(ctx: CommandContext): boolean {
-  const path = nodesFilePath(ctx.env);
-  const nodes = readNodesFile(path);
-  if (nodes === undefined) {
-    ctx.io.err(`Failed to read nodes file "${path}"\n`);
-    return false;
-  }
-  const local = new Set(
-    Object.values(networkInterfaces())
-      .flat()
-      .map((i) => i?.address),
+function getPublicIps(
+  s: ToolSession,
+  pnn: number,
+  onlyAvailable = false,
+): Promise<readonly PublicIp[]> {
+  return s.call(
+    Control.GET_PUBLIC_IPS,
+    pnn,
+    undefined,
+    publicIpListPayload,
+    onlyAvailable ? ControlFlag.PUBLIC_IP_ONLY_AVAILABLE : 0,
   );
-  if (nodes.some((n) => (n.flags & NodeFlag.DELETED) === 0 && local.has(n.addr.address))) {
-    return true;
-  }
-  ctx.io.err('Failed to detect PNN of the current node.\n');
-  return false;
 }
 
-async function openSession(ctx: CommandContext, name: string, remote: boolean): Promise<IpSession> {
-  const path = ctdbdSocketPath(ctx.env);
-  let client: CtdbClient;
-  try {
-    client = await CtdbClient.connect(path, { timeoutMs: Math.max(0, ctx.options.timeout) * 1000 });
-  } catch (e) {
-    if (e instanceof ConnectError) {
-      ctx.io.err(`${e.message}\n`);
-      ctx.io.err(`Failed to connect to CTDB daemon (${path})\n`);
-      if (!findLocalNode(ctx)) ctx.io.err('Is this node part of CTDB cluster?\n');
-      throw new CommandExit(1);
-    }
-    if (e instanceof ClientError) {
-      ctx.io.err(`${e.message}\n`);
-      throw new CommandExit(1);
-    }
-    throw e;
-  }
-  const s = new IpSession(ctx, client);
-  try {
-    if (ctx.options.node !== undefined) {
-      const pnn = Number(ctx.options.node) >>> 0;
-      const map = await s.getNodemap();
-      const node = map.nodes.find((n) => n.pnn === pnn);
-      if (node === undefined) {
-        ctx.io.err(`Node ${pnn} does not exist\n`);
-        throw new CommandExit(1);
-      }
-      if ((node.flags & (NodeFlag.DISCONNECTED | NodeFlag.DELETED)) !== 0) {
-        ctx.io.err(`Node ${pnn} has status ${flagsText(node.flags)}\n`);
-        throw new CommandExit(1);
-      }
-      s.cmdPnn = pnn;
-    }
-    if (!remote && s.pnn !== s.cmdPnn) {
-      ctx.io.err(`Node cannot be specified for command ${name}\n`);
-      throw new CommandExit(1);
-    }
-  } catch (e) {
-    client.close();
-    throw e;
-  }
-  return s;
+function getPublicIpInfo(s: ToolSession, pnn: number, addr: SockAddr): Promise<PublicIpInfo> {
+  return s.call(Control.GET_PUBLIC_IP_INFO, pnn, sockAddrPayload.encode(addr), publicIpInfoPayload);
 }
 
-type SessionFn = (s: IpSession, args: readonly string[]) => number | Promise<number>;
-
-function daemonCommand(name: string, remote: boolean, fn: SessionFn): Command {
-  const help = commandHelp(name);
-  return {
-    name,
-    args: help?.args ?? '',
-    summary: help?.summary ?? '',
-    async run(args, ctx) {
-      let s: IpSession | undefined;
-      try {
-        s = await openSession(ctx, name, remote);
-        return await fn(s, args);
-      } catch (e) {
-        if (e instanceof CommandExit) return e.code;
-        if (e instanceof ClientError) {
-          ctx.io.err(`${e.message}\n`);
-          return e.errno;
-        }
-        throw e;
-      } finally {
-        s?.client.close();
-      }
-    },
-  };
-}
-
-function localCommand(
-  name: string,
-  fn: (ctx: CommandContext, args: readonly string[]) => number | Promise<number>,
-): Command {
-  const help = commandHelp(name);
-  return {
-    name,
-    args: help?.args ?? '',
-    summary: help?.summary ?? '',
-    localOnly: true,
-    async run(args, ctx) {
-      try {
-        return await fn(ctx, args);
-      } catch (e) {
-        if (e instanceof CommandExit) return e.code;
-        throw e;
-      }
-    },
-  };
+/** disable_takeover_runs: DISABLE_TAKEOVER_RUNS to each node, waiting for every answer. */
+function disableTakeoverRuns(
+  s: ToolSession,
+  timeout: number,
+  pnns: readonly number[],
+): Promise<number> {
+  return s.disableOnNodes(Srvid.DISABLE_TAKEOVER_RUNS, 'disable takeover runs', timeout, pnns);
 }
 
 // ---------------------------------------------------------------------------------------------
 // ip, ipinfo, ifaces, setifacelink
 
 /** get_all_public_ips: an owner claimed by the node itself wins, otherwise -1. */
-async function allPublicIps(s: IpSession): Promise<PublicIp[]> {
+async function allPublicIps(s: ToolSession): Promise<PublicIp[]> {
   const merged = new Map<string, PublicIp>();
   for (const pnn of await s.activeNodes()) {
-    for (const ip of await s.getPublicIps(pnn)) {
+    for (const ip of await getPublicIps(s, pnn)) {
       const key = `${ip.addr.family} ${ip.addr.address}`;
       if (ip.pnn === pnn) merged.set(key, ip);
       else if (!merged.has(key)) merged.set(key, { pnn: UNKNOWN_PNN, addr: ip.addr });
@@ -456,7 +146,7 @@ async function allPublicIps(s: IpSession): Promise<PublicIp[]> {
 }
 
 function printIps(
-  s: IpSession,
+  s: ToolSession,
   ips: readonly PublicIp[],
   infos: readonly (PublicIpInfo | undefined)[],
   all: boolean,
@@ -498,12 +188,12 @@ function printIps(
 const ip = daemonCommand('ip', true, async (s, args) => {
   if (args.length > 1 || (args.length === 1 && args[0] !== 'all')) usageExit(s.ctx, 'ip');
   const all = args.length === 1;
-  const ips = [...(all ? await allPublicIps(s) : await s.must(s.getPublicIps(s.cmdPnn)))];
+  const ips = [...(all ? await allPublicIps(s) : await s.must(getPublicIps(s, s.cmdPnn)))];
   ips.sort((a, b) => compareAddresses(a.addr, b.addr));
   const infos: (PublicIpInfo | undefined)[] = [];
   for (const x of ips) {
     const pnn = all ? x.pnn : s.cmdPnn;
-    infos.push(pnn === UNKNOWN_PNN ? undefined : await s.must(s.getPublicIpInfo(pnn, x.addr)));
+    infos.push(pnn === UNKNOWN_PNN ? undefined : await s.must(getPublicIpInfo(s, pnn, x.addr)));
   }
   printIps(s, ips, infos, all);
   return 0;
@@ -518,7 +208,7 @@ const ipinfo = daemonCommand('ipinfo', true, async (s, args) => {
   }
   let info: PublicIpInfo;
   try {
-    info = await s.getPublicIpInfo(s.cmdPnn, addr);
+    info = await getPublicIpInfo(s, s.cmdPnn, addr);
   } catch (e) {
     if (!(e instanceof ClientError)) throw e;
     s.err(`${e.message}\n`);
@@ -539,7 +229,7 @@ const ipinfo = daemonCommand('ipinfo', true, async (s, args) => {
 
 const ifaces = daemonCommand('ifaces', true, async (s, args) => {
   if (args.length !== 0) usageExit(s.ctx, 'ifaces');
-  const list = await s.must(s.getIfaces(s.cmdPnn));
+  const list = await s.must(s.client.getIfaces(s.cmdPnn));
   if (list.length === 0) {
     s.out(`No interfaces configured on node ${s.cmdPnn}\n`);
     return 0;
@@ -565,7 +255,7 @@ const setifacelink = daemonCommand('setifacelink', true, async (s, args) => {
     return 1;
   }
   const list = await s.must(
-    s.getIfaces(s.cmdPnn),
+    s.client.getIfaces(s.cmdPnn),
     `Failed to get interface information from node ${s.cmdPnn}\n`,
   );
   const iface = list.find((f) => f.name === name);
@@ -587,7 +277,7 @@ const setifacelink = daemonCommand('setifacelink', true, async (s, args) => {
 // ---------------------------------------------------------------------------------------------
 // moveip, addip, delip, reloadips, ipreallocate
 
-async function moveOnce(s: IpSession, addr: SockAddr, pnn: number): Promise<number> {
+async function moveOnce(s: ToolSession, addr: SockAddr, pnn: number): Promise<number> {
   const timeout = 2 * s.ctx.options.maxRuntime;
   s.client.sendMessage(
     DestNode.BROADCAST_CONNECTED,
@@ -596,7 +286,7 @@ async function moveOnce(s: IpSession, addr: SockAddr, pnn: number): Promise<numb
   );
   let ips: readonly PublicIp[];
   try {
-    ips = await s.getPublicIps(pnn);
+    ips = await getPublicIps(s, pnn);
   } catch (e) {
     if (!(e instanceof ClientError)) throw e;
     s.err(`${e.message}\nFailed to get Public IPs from node ${pnn}\n`);
@@ -660,7 +350,7 @@ const addip = daemonCommand('addip', true, async (s, args) => {
     return 1;
   }
   const ips = await s
-    .must(s.getPublicIps(s.cmdPnn), `Failed to get Public IPs from node ${s.cmdPnn}\n`)
+    .must(getPublicIps(s, s.cmdPnn), `Failed to get Public IPs from node ${s.cmdPnn}\n`)
     .catch((e: unknown) => {
       if (e instanceof CommandExit) throw new CommandExit(1);
       throw e;
@@ -703,7 +393,7 @@ const delip = daemonCommand('delip', true, async (s, args) => {
     return 1;
   }
   const ips = await s
-    .must(s.getPublicIps(s.cmdPnn), `Failed to get Public IPs from node ${s.cmdPnn}\n`)
+    .must(getPublicIps(s, s.cmdPnn), `Failed to get Public IPs from node ${s.cmdPnn}\n`)
     .catch((e: unknown) => {
       if (e instanceof CommandExit) throw new CommandExit(1);
       throw e;
@@ -720,7 +410,7 @@ const delip = daemonCommand('delip', true, async (s, args) => {
 });
 
 /** parse_nodestring: undefined (this node), `all`, or a comma list. */
-async function nodeList(s: IpSession, text: string | undefined): Promise<number[] | undefined> {
+async function nodeList(s: ToolSession, text: string | undefined): Promise<number[] | undefined> {
   const map = await s.getNodemap();
   if (text === undefined) return map.nodes.filter((n) => n.pnn === s.cmdPnn).map((n) => n.pnn);
   if (text === 'all') return map.nodes.map((n) => n.pnn);
@@ -751,7 +441,7 @@ const reloadips = daemonCommand('reloadips', false, async (s, args) => {
     return n !== undefined && (n.flags & NODE_FLAGS_INACTIVE) === 0;
   });
   const connected = await s.connectedNodes();
-  let rc = await s.disableTakeoverRuns(2 * s.ctx.options.maxRuntime, connected);
+  let rc = await disableTakeoverRuns(s, 2 * s.ctx.options.maxRuntime, connected);
   if (rc !== 0) {
     s.err('Failed to disable takeover runs\n');
     return rc;
@@ -762,7 +452,7 @@ const reloadips = daemonCommand('reloadips', false, async (s, args) => {
   if (results.some((r) => r.status === 'rejected')) {
     s.err('Failed to reload IPs on some nodes.\n');
   }
-  rc = await s.disableTakeoverRuns(0, connected);
+  rc = await disableTakeoverRuns(s, 0, connected);
   if (rc !== 0) {
     s.err('Failed to enable takeover runs\n');
     return rc;
@@ -824,7 +514,12 @@ async function readConnections(ctx: CommandContext): Promise<Connection[] | unde
   return out;
 }
 
-function sendTickle(src: SockAddr, dst: SockAddr): boolean {
+/** The tickle sender, loaded on first use: its module pulls in the netlink listing code. */
+let tickleModule: Promise<typeof import('../../lib/tcp/tickle.js')> | undefined;
+
+async function sendTickle(src: SockAddr, dst: SockAddr): Promise<boolean> {
+  tickleModule ??= import('../../lib/tcp/tickle.js');
+  const { sendTickleAck } = await tickleModule;
   try {
     // As ctdb_sys_send_tcp(dest = SRC, src = DST): the ACK goes from DST to SRC.
     sendTickleAck({
@@ -842,7 +537,8 @@ const tickle = localCommand('tickle', async (ctx, args) => {
   if (args.length === 0) {
     const list = await readConnections(ctx);
     if (list === undefined) return 22;
-    const failed = list.filter((c) => !sendTickle(c.src, c.dst)).length;
+    let failed = 0;
+    for (const c of list) if (!(await sendTickle(c.src, c.dst))) failed++;
     if (failed > 0) {
       ctx.io.err(`Failed to send ${failed} tickles\n`);
       return 1;
@@ -859,7 +555,7 @@ const tickle = localCommand('tickle', async (ctx, args) => {
     ctx.io.err(`Invalid IP address ${args[1]}\n`);
     return 1;
   }
-  if (!sendTickle(src, dst)) {
+  if (!(await sendTickle(src, dst))) {
     ctx.io.err('Failed to send tickle ack\n');
     return 1;
   }

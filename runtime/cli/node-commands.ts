@@ -1,10 +1,8 @@
 // The node, cluster-state and tunable commands of `ctdb`, with CTDB 4.17's output, machine
-// output, exit codes and `-n` handling. Each command runs inside a ToolSession, which does what
-// the real tool does before any command: connect, learn the local PNN, check `-n`, and listen
-// for the leader's broadcasts (so `status` and `leader` can report the leader).
-import { networkInterfaces } from 'node:os';
+// output, exit codes and `-n` handling. Each command runs inside a ToolSession (session.ts),
+// which does what the real tool does before any command: connect, learn the local PNN, check
+// `-n`, and listen for the leader's broadcasts (so `status` and `leader` can report the leader).
 import {
-  DestNode,
   NodeFlag,
   RecoveryMode,
   RUNSTATES,
@@ -16,392 +14,110 @@ import {
   debugLevelName,
   parseDebugLevel,
 } from '../protocol/constants.js';
-import { disableMessagePayload, srvidMessagePayload, type NodeMap } from '../protocol/payloads.js';
-import { CtdbClient } from '../client/client.js';
-import { ClientError, ConnectError } from '../client/errors.js';
-import { ctdbdSocketPath } from '../client/socket-path.js';
-import { commandUsage, commandHelp } from './format/usage.js';
-import {
-  flagsText,
-  nodemapHuman,
-  nodemapMachine,
-  addrText,
-  type NodeRow,
-} from './format/nodemap.js';
+import type { NodeMap } from '../protocol/payloads.js';
+import { nodemapHuman, nodemapMachine, addrText, type NodeRow } from './format/nodemap.js';
 import { nodesFilePath, readNodesFile, type NodesFileEntry } from './format/nodes-file.js';
 import { smbStrtoul32 } from './format/numbers.js';
 import { ctime, span } from './format/time.js';
-import type { Command, CommandContext } from './types.js';
+import {
+  CommandExit,
+  ToolSession,
+  daemonCommand,
+  localCommand,
+  sleep,
+  usageExit,
+} from './session.js';
+import type { Command } from './types.js';
 
 /** What `ctdb version` prints: the release whose behaviour this implementation follows. */
 export const COMPATIBLE_VERSION = '4.17.12-Debian';
 
-const SRVID_CTDB_TOOL = Srvid.TOOL_RANGE | 0x0001000000000000n;
-
-/** Thrown inside a command to end it with an exit status (after printing what it must). */
-class CommandExit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-/** Prints the command's usage (stdout) and ends with status 1, as CTDB's usage() does. */
-function usageExit(ctx: CommandContext, name: string): never {
-  ctx.io.out(commandUsage(name));
-  throw new CommandExit(1);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-class ToolSession {
-  /** PNN the command acts on (`-n`, else the local node). */
-  cmdPnn: number;
-  leaderPnn = UNKNOWN_PNN;
-  private nodemapCache: NodeMap | undefined;
-  private srvidCounter: bigint;
-  private leaderWaiters: (() => void)[] = [];
-
-  constructor(
-    readonly ctx: CommandContext,
-    readonly client: CtdbClient,
-  ) {
-    this.cmdPnn = client.pnn;
-    this.srvidCounter = SRVID_CTDB_TOOL | (BigInt(process.pid & 0xffff) << 16n);
-  }
-
-  get pnn(): number {
-    return this.client.pnn;
-  }
-
-  get timeoutMs(): number {
-    return Math.max(0, this.ctx.options.timeout) * 1000;
-  }
-
-  out(text: string): void {
-    this.ctx.io.out(text);
-  }
-
-  err(text: string): void {
-    this.ctx.io.err(text);
-  }
-
-  nextSrvid(): bigint {
-    this.srvidCounter += 1n;
-    return this.srvidCounter;
-  }
-
-  onLeader(pnn: number): void {
-    this.leaderPnn = pnn;
-    for (const w of this.leaderWaiters.splice(0)) w();
-  }
-
-  /** The leader, waiting up to the control timeout for a broadcast (UNKNOWN_PNN if none). */
-  async getLeader(): Promise<number> {
-    if (this.leaderPnn !== UNKNOWN_PNN) return this.leaderPnn;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.timeoutMs);
-      this.leaderWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    return this.leaderPnn;
-  }
-
-  /**
-   * The node map, cached; taken from the local node unless it is BANNED, in which case the
-   * next connected node's view is used (as CTDB's tool does).
-   */
-  async getNodemap(force = false): Promise<NodeMap> {
-    if (force) this.nodemapCache = undefined;
-    if (this.nodemapCache !== undefined) return this.nodemapCache;
-    let current = this.pnn;
-    for (;;) {
-      let map: NodeMap;
-      try {
-        map = await this.client.getNodemap(current);
-      } catch (err) {
-        this.reportClientError(err);
-        this.err(`Failed to get nodemap from node ${current}\n`);
-        throw new CommandExit(1);
-      }
-      const node = map.nodes.find((n) => n.pnn === current);
-      if (node !== undefined && (node.flags & NodeFlag.BANNED) !== 0) {
-        do {
-          current = (current + 1) % map.nodes.length;
-          const n = map.nodes.find((x) => x.pnn === current);
-          if (n !== undefined && (n.flags & (NodeFlag.DELETED | NodeFlag.DISCONNECTED)) === 0) {
-            break;
-          }
-        } while (current !== this.pnn);
-        if (current === this.pnn) {
-          this.err('Warning: All nodes are banned.\n');
-          throw new CommandExit(1);
-        }
-        continue;
-      }
-      this.nodemapCache = map;
-      return map;
-    }
-  }
-
-  /** Prints a client failure the way CTDB's client library logs it. */
-  reportClientError(err: unknown): void {
-    if (err instanceof ClientError) this.err(`${err.message}\n`);
-  }
-
-  /** Runs a control call; on failure prints CTDB's message and ends with its status. */
-  async must<T>(p: Promise<T>, onFail?: string): Promise<T> {
-    try {
-      return await p;
-    } catch (err) {
-      if (err instanceof ClientError) {
-        this.err(`${err.message}\n`);
-        if (onFail !== undefined) this.err(onFail);
-        throw new CommandExit(err.errno === 0 ? 1 : err.errno);
-      }
-      throw err;
-    }
-  }
-
-  /** Flags with UNKNOWN for peers while this node is still starting (get_nodemap_unknown). */
-  async withUnknown(nodes: readonly NodeRow[]): Promise<NodeRow[]> {
-    let runstate: number;
-    try {
-      runstate = await this.client.getRunstate(this.cmdPnn);
-    } catch (err) {
-      this.reportClientError(err);
-      this.out('Unable to get runstate');
-      throw new CommandExit(1);
-    }
-    return nodes.map((n) => {
-      if ((n.flags & NodeFlag.DELETED) !== 0) return n;
-      if (
-        runstate <= Runstate.FIRST_RECOVERY &&
-        (n.flags & NodeFlag.DISCONNECTED) === 0 &&
-        n.pnn !== this.cmdPnn
-      ) {
-        return { ...n, flags: NodeFlag.UNKNOWN };
-      }
-      return n;
-    });
-  }
-
-  /** Nodes with flags 0 that have an interface whose link is down. */
-  async partiallyOnline(nodes: readonly NodeRow[]): Promise<Set<number>> {
-    const out = new Set<number>();
-    for (const n of nodes) {
-      if (n.flags !== 0) continue;
-      try {
-        const ifaces = await this.client.getIfaces(n.pnn);
-        if (ifaces.some((i) => i.linkState === 0)) out.add(n.pnn);
-      } catch (err) {
-        // A node whose interfaces cannot be read is simply not "partially online".
-        this.reportClientError(err);
-      }
-    }
-    return out;
-  }
-
-  async printNodemap(nodes: readonly NodeRow[], header: boolean): Promise<void> {
-    const partial = await this.partiallyOnline(nodes);
-    if (this.ctx.options.machine) {
-      this.out(nodemapMachine(nodes, this.cmdPnn, this.ctx.options.separator, partial));
-    } else {
-      this.out(nodemapHuman(nodes, this.cmdPnn, header, partial));
-    }
-  }
-
-  /** check_flags: true if the command still has work to do. */
-  async needsChange(desc: string, flag: number, set: boolean): Promise<boolean> {
-    const map = await this.getNodemap();
-    const node = map.nodes[this.cmdPnn];
-    const isSet = node !== undefined && (node.flags & flag) !== 0;
-    if (isSet === set) {
-      this.err(
-        set ? `Node ${this.cmdPnn} is already ${desc}\n` : `Node ${this.cmdPnn} is not ${desc}\n`,
-      );
-      return false;
-    }
-    return true;
-  }
-
-  async waitForFlags(flag: number, set: boolean): Promise<void> {
-    for (;;) {
-      let map: NodeMap | undefined;
-      try {
-        this.nodemapCache = undefined;
-        map = await this.client.getNodemap(this.pnn);
-        this.nodemapCache = map;
-      } catch {
-        this.err('Failed to get nodemap, trying again\n');
-        await sleep(1000);
-        continue;
-      }
-      const node = map.nodes[this.cmdPnn];
-      if (node !== undefined && ((node.flags & flag) !== 0) === set) return;
-      await sleep(1000);
-    }
-  }
-
-  /** Asks the leader for a takeover run and waits for its answer (resending on timeout). */
-  async ipreallocate(): Promise<number> {
-    const srvid = this.nextSrvid();
-    let status: number | undefined;
-    let wake: (() => void) | undefined;
-    const handler = (data: Uint8Array): void => {
-      if (data.byteLength !== 4) return;
-      status = new DataView(data.buffer, data.byteOffset, 4).getInt32(0, true);
-      wake?.();
-    };
-    await this.must(this.client.setMessageHandler(srvid, handler));
-    try {
-      for (;;) {
-        this.client.sendMessage(
-          DestNode.BROADCAST_CONNECTED,
-          Srvid.TAKEOVER_RUN,
-          srvidMessagePayload.encode({ pnn: this.pnn, srvid }),
-        );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.timeoutMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        if (status !== undefined) return status >= 0 ? 0 : status;
-      }
-    } finally {
-      await this.client.removeMessageHandler(srvid, handler).catch(() => undefined);
-    }
-  }
-}
-
-/** Resolves `-n` as the real tool does; returns the target PNN or ends the command. */
-async function openSession(
-  ctx: CommandContext,
-  name: string,
-  remote: boolean,
-): Promise<ToolSession> {
-  const path = ctdbdSocketPath(ctx.env);
-  let client: CtdbClient;
+/** Flags with UNKNOWN for peers while this node is still starting (get_nodemap_unknown). */
+async function withUnknown(s: ToolSession, nodes: readonly NodeRow[]): Promise<NodeRow[]> {
+  let runstate: number;
   try {
-    client = await CtdbClient.connect(path, { timeoutMs: Math.max(0, ctx.options.timeout) * 1000 });
+    runstate = await s.client.getRunstate(s.cmdPnn);
   } catch (err) {
-    if (err instanceof ConnectError) {
-      ctx.io.err(`${err.message}\n`);
-      ctx.io.err(`Failed to connect to CTDB daemon (${path})\n`);
-      if (!findLocalNode(ctx)) ctx.io.err('Is this node part of CTDB cluster?\n');
-      throw new CommandExit(1);
-    }
-    if (err instanceof ClientError) {
-      ctx.io.err(`${err.message}\n`);
-      throw new CommandExit(1);
-    }
-    throw err;
+    s.reportClientError(err);
+    s.out('Unable to get runstate');
+    throw new CommandExit(1);
   }
-  const s = new ToolSession(ctx, client);
-  try {
-    if (ctx.options.node !== undefined) {
-      const pnn = Number(ctx.options.node) >>> 0;
-      const map = await s.getNodemap();
-      const node = map.nodes.find((n) => n.pnn === pnn);
-      if (node === undefined) {
-        ctx.io.err(`Node ${pnn} does not exist\n`);
-        throw new CommandExit(1);
-      }
-      if ((node.flags & (NodeFlag.DISCONNECTED | NodeFlag.DELETED)) !== 0) {
-        ctx.io.err(`Node ${pnn} has status ${flagsText(node.flags)}\n`);
-        throw new CommandExit(1);
-      }
-      s.cmdPnn = pnn;
+  return nodes.map((n) => {
+    if ((n.flags & NodeFlag.DELETED) !== 0) return n;
+    if (
+      runstate <= Runstate.FIRST_RECOVERY &&
+      (n.flags & NodeFlag.DISCONNECTED) === 0 &&
+      n.pnn !== s.cmdPnn
+    ) {
+      return { ...n, flags: NodeFlag.UNKNOWN };
     }
-    if (!remote && s.pnn !== s.cmdPnn) {
-      ctx.io.err(`Node cannot be specified for command ${name}\n`);
-      throw new CommandExit(1);
-    }
-    await s.must(
-      client.setMessageHandler(Srvid.LEADER, (data) => {
-        if (data.byteLength < 4) return;
-        s.onLeader(new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true));
-      }),
-      'Failed to setup leader handler\n',
-    );
-  } catch (err) {
-    client.close();
-    throw err;
-  }
-  return s;
+    return n;
+  });
 }
 
-/** find_node_xpnn: does any nodes-file address belong to this host? Prints why not. */
-function findLocalNode(ctx: CommandContext): boolean {
-  const path = nodesFilePath(ctx.env);
-  const nodes = readNodesFile(path);
-  if (nodes === undefined) {
-    ctx.io.err(`Failed to read nodes file "${path}"\n`);
+/** Nodes with flags 0 that have an interface whose link is down. */
+async function partiallyOnline(s: ToolSession, nodes: readonly NodeRow[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (const n of nodes) {
+    if (n.flags !== 0) continue;
+    try {
+      const ifaces = await s.client.getIfaces(n.pnn);
+      if (ifaces.some((i) => i.linkState === 0)) out.add(n.pnn);
+    } catch (err) {
+      // A node whose interfaces cannot be read is simply not "partially online".
+      s.reportClientError(err);
+    }
+  }
+  return out;
+}
+
+async function printNodemap(
+  s: ToolSession,
+  nodes: readonly NodeRow[],
+  header: boolean,
+): Promise<void> {
+  const partial = await partiallyOnline(s, nodes);
+  if (s.ctx.options.machine) {
+    s.out(nodemapMachine(nodes, s.cmdPnn, s.sep, partial));
+  } else {
+    s.out(nodemapHuman(nodes, s.cmdPnn, header, partial));
+  }
+}
+
+/** check_flags: true if the command still has work to do. */
+async function needsChange(
+  s: ToolSession,
+  desc: string,
+  flag: number,
+  set: boolean,
+): Promise<boolean> {
+  const map = await s.getNodemap();
+  const node = map.nodes[s.cmdPnn];
+  const isSet = node !== undefined && (node.flags & flag) !== 0;
+  if (isSet === set) {
+    s.err(set ? `Node ${s.cmdPnn} is already ${desc}\n` : `Node ${s.cmdPnn} is not ${desc}\n`);
     return false;
   }
-  const local = new Set(
-    Object.values(networkInterfaces())
-      .flat()
-      .map((i) => i?.address),
-  );
-  if (nodes.some((n) => (n.flags & NodeFlag.DELETED) === 0 && local.has(n.addr.address))) {
-    return true;
+  return true;
+}
+
+/** Polls the local node's view until `flag` on the target node is `set` (wait_for_flags). */
+async function waitForFlags(s: ToolSession, flag: number, set: boolean): Promise<void> {
+  for (;;) {
+    let map: NodeMap | undefined;
+    try {
+      s.replaceNodemap(undefined);
+      map = await s.client.getNodemap(s.pnn);
+      s.replaceNodemap(map);
+    } catch {
+      s.err('Failed to get nodemap, trying again\n');
+      await sleep(1000);
+      continue;
+    }
+    const node = map.nodes[s.cmdPnn];
+    if (node !== undefined && ((node.flags & flag) !== 0) === set) return;
+    await sleep(1000);
   }
-  ctx.io.err('Failed to detect PNN of the current node.\n');
-  return false;
-}
-
-type SessionFn = (s: ToolSession, args: readonly string[]) => number | Promise<number>;
-
-/** A command that talks to ctdbd. `remote`: accepts `-n` for another node. */
-function daemonCommand(name: string, remote: boolean, fn: SessionFn): Command {
-  const help = commandHelp(name);
-  return {
-    name,
-    args: help?.args ?? '',
-    summary: help?.summary ?? '',
-    async run(args, ctx) {
-      let s: ToolSession | undefined;
-      try {
-        s = await openSession(ctx, name, remote);
-        return await fn(s, args);
-      } catch (err) {
-        if (err instanceof CommandExit) return err.code;
-        if (err instanceof ClientError) {
-          ctx.io.err(`${err.message}\n`);
-          return err.errno;
-        }
-        throw err;
-      } finally {
-        s?.client.close();
-      }
-    },
-  };
-}
-
-/** A command that runs without the daemon (and refuses `-n`). */
-function localCommand(
-  name: string,
-  fn: (ctx: CommandContext, args: readonly string[]) => number,
-): Command {
-  const help = commandHelp(name);
-  return {
-    name,
-    args: help?.args ?? '',
-    summary: help?.summary ?? '',
-    localOnly: true,
-    run(args, ctx) {
-      try {
-        return Promise.resolve(fn(ctx, args));
-      } catch (err) {
-        if (err instanceof CommandExit) return Promise.resolve(err.code);
-        throw err;
-      }
-    },
-  };
 }
 
 function noArgs(s: ToolSession, args: readonly string[], name: string): void {
@@ -444,15 +160,15 @@ const pnn = daemonCommand('pnn', false, (s) => {
 const status = daemonCommand('status', true, async (s, args) => {
   noArgs(s, args, 'status');
   const map = await s.getNodemap();
-  const nodes = await s.withUnknown(map.nodes);
+  const nodes = await withUnknown(s, map.nodes);
   if (s.ctx.options.machine) {
-    await s.printNodemap(nodes, true);
+    await printNodemap(s, nodes, true);
     return 0;
   }
   const vnnmap = await s.must(s.client.getVnnmap(s.cmdPnn));
   const recmode = await s.must(s.client.getRecmode(s.cmdPnn));
   const leader = await s.getLeader();
-  await s.printNodemap(nodes, true);
+  await printNodemap(s, nodes, true);
   let out =
     vnnmap.generation === INVALID_GENERATION
       ? 'Generation:INVALID\n'
@@ -492,8 +208,8 @@ const nodestatus = daemonCommand('nodestatus', true, async (s, args) => {
       selected.push(node);
     }
   }
-  const nodes = await s.withUnknown(selected);
-  await s.printNodemap(nodes, spec === 'all');
+  const nodes = await withUnknown(s, selected);
+  await printNodemap(s, nodes, spec === 'all');
   let rc = 0;
   for (const n of nodes) if ((n.flags & NodeFlag.DELETED) === 0) rc |= n.flags;
   return rc;
@@ -638,9 +354,9 @@ interface FlagCommandSpec {
 function flagCommand(spec: FlagCommandSpec): Command {
   return daemonCommand(spec.name, true, async (s, args) => {
     noArgs(s, args, spec.name);
-    if (!(await s.needsChange(spec.desc, spec.flag, spec.set))) return 0;
+    if (!(await needsChange(s, spec.desc, spec.flag, spec.set))) return 0;
     await s.must(spec.act(s), `${spec.failure} ${s.cmdPnn}\n`);
-    await s.waitForFlags(spec.flag, spec.set);
+    await waitForFlags(s, spec.flag, spec.set);
     return s.ipreallocate();
   });
 }
@@ -688,7 +404,7 @@ const unban = flagCommand({
 
 const ban = daemonCommand('ban', true, async (s, args) => {
   if (args.length !== 1) usageExit(s.ctx, 'ban');
-  if (!(await s.needsChange('banned', NodeFlag.BANNED, true))) return 0;
+  if (!(await needsChange(s, 'banned', NodeFlag.BANNED, true))) return 0;
   const time = smbStrtoul32(args[0]!);
   if (!time.ok) return time.errno;
   if (time.value === 0) {
@@ -699,7 +415,7 @@ const ban = daemonCommand('ban', true, async (s, args) => {
     s.client.setBanState(s.cmdPnn, { pnn: s.cmdPnn, time: time.value }),
     `Failed to ban node ${s.cmdPnn}\n`,
   );
-  await s.waitForFlags(NodeFlag.BANNED, true);
+  await waitForFlags(s, NodeFlag.BANNED, true);
   return s.ipreallocate();
 });
 
@@ -797,49 +513,13 @@ function sameNodes(a: readonly NodesFileEntry[] | NodeMap['nodes'], b: NodeMap['
   });
 }
 
-/** Sends DISABLE_RECOVERIES to each node and waits for every answer. */
-async function disableRecoveries(
+/** disable_recoveries: DISABLE_RECOVERIES to each node, waiting for every answer. */
+function disableRecoveries(
   s: ToolSession,
   timeout: number,
   pnns: readonly number[],
 ): Promise<number> {
-  const srvid = s.nextSrvid();
-  const replied = new Set<number>();
-  let failed = false;
-  let wake: (() => void) | undefined;
-  const handler = (data: Uint8Array): void => {
-    if (data.byteLength !== 4) return;
-    const r = new DataView(data.buffer, data.byteOffset, 4).getInt32(0, true);
-    if (r < 0) failed = true;
-    else replied.add(r);
-    if (failed || pnns.every((p) => replied.has(p))) wake?.();
-  };
-  await s.must(s.client.setMessageHandler(srvid, handler));
-  try {
-    const done = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        resolve(false);
-      }, s.timeoutMs);
-      wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
-    for (const p of pnns) {
-      s.client.sendMessage(
-        p,
-        Srvid.DISABLE_RECOVERIES,
-        disableMessagePayload.encode({ pnn: s.pnn, srvid, timeout }),
-      );
-    }
-    if (!(await done)) {
-      s.err('Timed out waiting to disable recoveries\n');
-      return 62; // ETIME
-    }
-    return failed ? 1 : 0;
-  } finally {
-    await s.client.removeMessageHandler(srvid, handler).catch(() => undefined);
-  }
+  return s.disableOnNodes(Srvid.DISABLE_RECOVERIES, 'disable recoveries', timeout, pnns);
 }
 
 const reloadnodes = daemonCommand('reloadnodes', false, async (s) => {

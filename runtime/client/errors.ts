@@ -8,6 +8,7 @@ export const Errno = {
   ENOMEM: 12,
   EINVAL: 22,
   EPIPE: 32,
+  ETIME: 62,
   EPROTO: 71,
   ENOTCONN: 107,
   ETIMEDOUT: 110,

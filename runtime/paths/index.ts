@@ -72,7 +72,12 @@ export function runningFromDist(): boolean {
 export function helperCommand(tool: string): string[] {
   const root = projectRoot();
   const file = tool.replace(/^ctdb-local-cluster$/, 'local-cluster');
-  if (runningFromDist()) return [process.execPath, join(root, 'dist', 'tools', `${file}.js`)];
+  if (runningFromDist()) {
+    // The ctdb tool starts fastest from its single-file bundle (scripts/build-ctdb.mjs).
+    const bundle = join(root, 'dist', 'ctdb', 'ctdb.cjs');
+    if (tool === 'ctdb' && existsSync(bundle)) return [process.execPath, bundle];
+    return [process.execPath, join(root, 'dist', 'tools', `${file}.js`)];
+  }
   const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
   return [process.execPath, '--import', tsx, resolve(root, 'tools', `${file}.ts`)];
 }

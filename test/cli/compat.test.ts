@@ -3,7 +3,8 @@
 // status must be identical once timing fields (ping time, uptime clock values) are masked. The
 // whole comparison runs twice: against Debian's ctdbd (our tool matches the real daemon's
 // answers) and against ours (the real tool accepts our daemon's answers). CTDB_TEST_DAEMON=
-// debian|ours limits it to one.
+// debian|ours limits it to one. Our tool is the installed start-up bundle, built from the
+// current sources (CTDB_TEST_TOOL=source runs tools/ctdb.ts through tsx instead).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   type DaemonUnderTest,
 } from '../support/debian-ctdb.js';
 import { runCommand, type RunResult } from '../support/netlab.js';
+import { ourCtdb } from './ctdb-tool.js';
 
 const root = join(import.meta.dirname, '../..');
 const only = process.env.CTDB_TEST_DAEMON;
@@ -79,14 +81,11 @@ function compatSuite(
         );
       const ours = async (args: readonly string[], pnn = 0): Promise<Outcome> =>
         outcome(
-          await runCommand(
-            [process.execPath, '--import', 'tsx', join(root, 'tools/ctdb.ts'), ...args],
-            {
-              env: cluster.env(pnn),
-              cwd: root,
-              timeoutMs: 60_000,
-            },
-          ),
+          await runCommand([...ourCtdb(), ...args], {
+            env: cluster.env(pnn),
+            cwd: root,
+            timeoutMs: 60_000,
+          }),
         );
 
       async function same(args: readonly string[], pnn = 0): Promise<Outcome> {
@@ -175,13 +174,10 @@ function compatSuite(
         delete env.CTDB_SOCKET;
         const r = outcome(await runCommand([DEBIAN_CTDB_PATH, 'pnn'], { env }));
         const o = outcome(
-          await runCommand(
-            [process.execPath, '--import', 'tsx', join(root, 'tools/ctdb.ts'), 'pnn'],
-            {
-              env,
-              cwd: root,
-            },
-          ),
+          await runCommand([...ourCtdb(), 'pnn'], {
+            env,
+            cwd: root,
+          }),
         );
         assert.deepEqual(o, r);
         assert.equal(o.stdout, '1\n');
@@ -191,13 +187,10 @@ function compatSuite(
         const env = { ...cluster.env(0), CTDB_SOCKET: join(cluster.dir, 'nope.socket') };
         const r = outcome(await runCommand([DEBIAN_CTDB_PATH, 'status'], { env }));
         const o = outcome(
-          await runCommand(
-            [process.execPath, '--import', 'tsx', join(root, 'tools/ctdb.ts'), 'status'],
-            {
-              env,
-              cwd: root,
-            },
-          ),
+          await runCommand([...ourCtdb(), 'status'], {
+            env,
+            cwd: root,
+          }),
         );
         assert.deepEqual(o, r);
         assert.equal(o.code, 1);
