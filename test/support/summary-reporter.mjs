@@ -10,8 +10,9 @@ export default async function* summaryReporter(source) {
   for await (const event of source) {
     const { type, data } = event;
     if (type === 'test:pass' || type === 'test:fail') {
-      // Count leaf tests only: a suite's own pass/fail event repeats its children's results.
-      if (data.details?.type === 'suite') continue;
+      // Count leaf tests only: a suite's own pass/fail event repeats its children's results,
+      // except for a skipped suite, whose children never run: it counts as one skip.
+      if (data.details?.type === 'suite' && data.skip === undefined) continue;
       const file = data.file ? relative(process.cwd(), data.file) : '';
       const name = `${file} › ${data.name}`;
       if (data.skip !== undefined) {
