@@ -8,6 +8,8 @@ import type { CtdbConfig } from '../config/ctdb-conf.js';
 import type { NodeEntry } from '../config/nodes-file.js';
 import { helperArgv, parseClusterLockSetting } from '../cluster-lock/index.js';
 import { LeaderElection, type ElectionData } from '../election/election.js';
+import type { EventName } from '../../lib/eventscript/events.js';
+import { EventGate } from '../health/event-gate.js';
 import { LockElection } from '../recovery/lock-election.js';
 import { kernelAddresses as kernelAddressesOf, neighboursAnnouncer } from '../takeover/adapters.js';
 import { NodeIps, type KernelAddresses } from '../takeover/node-ips.js';
@@ -91,16 +93,6 @@ interface PendingControl {
   readonly done: (reply: ReplyControl | Error) => void;
 }
 
-/** Events that may run while the recovery mode is ACTIVE (everything else is refused). */
-const EVENTS_ALLOWED_IN_RECOVERY = new Set([
-  'init',
-  'setup',
-  'startrecovery',
-  'shutdown',
-  'releaseip',
-  'ipreallocated',
-]);
-
 export class Ctdbd {
   readonly pnn: number;
   readonly log: Logger;
@@ -132,6 +124,8 @@ export class Ctdbd {
   /** Whether the kernel is asked where addresses are (not in test mode, as in CTDB). */
   readonly kernelAddresses: KernelAddresses;
   private tickleTimer: NodeJS.Timeout | undefined;
+  /** CTDB's rules for starting an event: arguments, recovery mode, hung scripts. */
+  private readonly eventGate: EventGate;
   private readonly transport: NodeTransport;
   private readonly keepalives: Keepalives;
   private readonly clients: ClientServer;
@@ -249,6 +243,13 @@ export class Ctdbd {
       s.log,
       lock,
     );
+    this.eventGate = new EventGate({
+      runner: {
+        run: (event, args) => s.events.run(event, args, this.tunables.value('EventScriptTimeout')),
+      },
+      recoveryMode: () => this.recmode,
+      log: { warn: (m) => this.log.warning(m), error: (m) => this.log.error(m) },
+    });
     this.monitor = new Monitor(this);
     this.recovery = new RecoveryMaster(this);
   }
@@ -408,17 +409,9 @@ export class Ctdbd {
   }
 
   /** Runs an event through eventd, with CTDB's recovery-mode and argument rules. */
-  async runEvent(event: string, args: readonly string[]): Promise<number> {
-    if (this.recmode !== RecoveryMode.NORMAL && !EVENTS_ALLOWED_IN_RECOVERY.has(event)) {
-      this.log.notice(`Refusing to run event '${event}' while in recovery`);
-      return -1;
-    }
-    try {
-      return await this.s.events.run(event, args, this.tunables.value('EventScriptTimeout'));
-    } catch (err) {
-      this.log.error(`Failed to run event ${event}: ${(err as Error).message}`);
-      return -1;
-    }
+  async runEvent(event: EventName, args: readonly string[]): Promise<number> {
+    const r = await this.eventGate.run(event, args);
+    return r.started ? r.status : -1;
   }
 
   // ---------------------------------------------------------------------------------------
