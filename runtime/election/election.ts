@@ -82,6 +82,13 @@ export class LeaderElection {
     this.stopped = false;
     this.broadcastTimer = setInterval(() => this.broadcastTick(), 1000);
     this.restartLeaderTimeout();
+    if (this.lock !== undefined && this.host.canBeLeader()) {
+      // With a lock there is nothing to wait for: try it quietly at once (no recovery mode
+      // change, no LEADER(UNKNOWN)), so a joining node cannot disturb a cluster that has a
+      // leader; if one exists it holds the lock and we simply lose.
+      this.inProgress = true;
+      this.lockElection();
+    }
   }
 
   stop(): void {
