@@ -4,9 +4,23 @@
 // CTDB_TEST_MODE with its own temporary CTDB_BASE; one client drives all of them over the
 // event protocol. Prints medians, the per-script cost ((median(N) - median(0)) / N) and ratios.
 //
-//   node --import tsx bench/events.ts [--rounds N]
+// Wall-clock figures on a shared machine swing with its load; the CPU time each daemon's process
+// tree spends per run (the daemon, its helpers, and the scripts it reaped) does much less, so
+// it is printed too. `--baseline DIR` adds the shell path of another checkout of this project
+// (e.g. the previous commit, from `git archive`) to compare before and after side by side.
+//
+//   node --import tsx bench/events.ts [--rounds N] [--baseline DIR]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +31,8 @@ const REAL_EVENTD = '/usr/libexec/ctdb/ctdb-eventd';
 const COUNTS = [0, 1, 5, 10, 20, 40];
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 15;
+const baselineArg = process.argv.indexOf('--baseline');
+const BASELINE = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
 
 type Kind = 'ts' | 'shell';
 
@@ -49,17 +65,41 @@ async function waitFor(path: string, ms: number): Promise<void> {
 }
 
 interface Daemon {
+  readonly label: string;
   readonly proc: ChildProcess;
   readonly client: EventdClient;
 }
 
-async function startDaemon(command: string[], base: string): Promise<Daemon> {
+async function startDaemon(label: string, command: string[], base: string): Promise<Daemon> {
   const env = { ...process.env, CTDB_TEST_MODE: 'yes', CTDB_BASE: base };
   const proc = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'ignore', 'ignore'] });
   const sock = join(base, 'run', 'eventd.socket');
   await waitFor(sock, 15000);
   await new Promise((r) => setTimeout(r, 100));
-  return { proc, client: await EventdClient.connect(sock) };
+  return { label, proc, client: await EventdClient.connect(sock) };
+}
+
+/** CPU ms used so far by `pid`, its live descendants, and the children they reaped. */
+function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  const seen = new Set<number>();
+  const visit = (p: number): void => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after the command's closing parenthesis; utime is field 14 overall.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0);
+      for (const t of readdirSync(`/proc/${p}/task`))
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').split(' '))
+          if (c.trim() !== '') visit(Number(c));
+    } catch {
+      // gone meanwhile
+    }
+  };
+  visit(pid);
+  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
 function median(xs: number[]): number {
@@ -69,11 +109,16 @@ function median(xs: number[]): number {
 }
 
 /** One timed monitor run. */
-async function once(d: Daemon): Promise<number> {
+/** Runs that did not succeed, per daemon label: reported, not timed. */
+const failures = new Map<string, number[]>();
+
+/** One timed monitor run; undefined when it failed (a stalled daemon shows as its deadline). */
+async function once(d: Daemon): Promise<number | undefined> {
   const t0 = performance.now();
   const r = await d.client.run('legacy', 'monitor', null, 60);
-  if (r !== 0) throw new Error(`monitor failed with ${r}`);
-  return performance.now() - t0;
+  if (r === 0) return performance.now() - t0;
+  failures.set(d.label, [...(failures.get(d.label) ?? []), r]);
+  return undefined;
 }
 
 async function stopDaemon(d: Daemon): Promise<void> {
@@ -101,31 +146,50 @@ const SETUPS: Setup[] = [
   ...(haveReal
     ? [{ label: 'real/shell', kind: 'shell' as const, command: () => [REAL_EVENTD] }]
     : []),
+  ...(BASELINE === undefined
+    ? []
+    : [
+        {
+          label: 'baseline/shell',
+          kind: 'shell' as const,
+          command: () => [
+            process.execPath,
+            '--import',
+            import.meta.resolve('tsx'),
+            join(resolve(BASELINE), 'tools/ctdb-eventd.ts'),
+          ],
+        },
+      ]),
 ];
 
 // For each script count, all daemons run side by side and take turns, so a busy machine
 // slows them alike and the ratios stay meaningful.
 const results = SETUPS.map(() => [] as number[]);
+/** CPU ms per run of each daemon's process tree, per script count. */
+const cpu = SETUPS.map(() => [] as number[]);
 for (const n of COUNTS) {
   const bases = SETUPS.map((s) => makeBase(s.kind, n));
   const daemons = await Promise.all(
-    SETUPS.map((s, i) => startDaemon(s.command(bases[i]!), bases[i]!)),
+    SETUPS.map((s, i) => startDaemon(s.label, s.command(bases[i]!), bases[i]!)),
   );
   try {
     for (const d of daemons) for (let i = 0; i < 3; i++) await once(d);
     const times = SETUPS.map(() => [] as number[]);
+    const cpu0 = daemons.map((d) => treeCpuMs(d.proc.pid!));
     for (let r = 0; r < ROUNDS; r++)
       for (let k = 0; k < daemons.length; k++) {
         const i = (k + r) % daemons.length;
-        times[i]!.push(await once(daemons[i]!));
+        const t = await once(daemons[i]!);
+        if (t !== undefined) times[i]!.push(t);
       }
     times.forEach((t, i) => results[i]!.push(median(t)));
+    daemons.forEach((d, i) => cpu[i]!.push((treeCpuMs(d.proc.pid!) - cpu0[i]!) / ROUNDS));
   } finally {
     await Promise.all(daemons.map(stopDaemon));
     for (const b of bases) rmSync(b, { recursive: true, force: true });
   }
   process.stderr.write(
-    `${n} scripts: ${SETUPS.map((s, i) => `${s.label} ${results[i]!.at(-1)!.toFixed(2)} ms`).join(', ')}\n`,
+    `${n} scripts: ${SETUPS.map((s, i) => `${s.label} ${results[i]!.at(-1)!.toFixed(2)} ms (CPU ${cpu[i]!.at(-1)!.toFixed(1)})`).join(', ')}\n`,
   );
 }
 const ts = results[0]!;
@@ -164,6 +228,23 @@ console.log(
 );
 console.log(line(header));
 for (const r of rows) console.log(line(r));
+
+// The same runs in CPU time (ms per run, daemon + helpers + scripts; 10 ms clock ticks).
+console.log(`\nCPU time per monitor run (ms), daemon process tree, mean of ${ROUNDS} runs`);
+const cpuHeader = ['scripts', ...SETUPS.map((s) => s.label)];
+const cpuRows = COUNTS.map((n, i) => [String(n), ...cpu.map((c) => c[i]!.toFixed(2))]);
+const cpuWidths = cpuHeader.map((h, c) => Math.max(h.length, ...cpuRows.map((r) => r[c]!.length)));
+for (const r of [cpuHeader, ...cpuRows])
+  console.log(r.map((x, c) => x.padStart(cpuWidths[c]!)).join('  '));
+for (const [label, results] of failures)
+  console.log(`\n${label}: ${results.length} run(s) failed (results ${results.join(', ')})`);
+if (BASELINE !== undefined) {
+  const base = results[SETUPS.length - 1]!;
+  console.log(
+    `\nbaseline/shell wall ms: ${base.map((x) => x.toFixed(2)).join(', ')} ` +
+      `(ours/shell ÷ baseline: ${sh.map((x, i) => (x / base[i]!).toFixed(2)).join(', ')})`,
+  );
+}
 
 // Wall-clock medians above depend on how busy the machine is. The CPU time our TypeScript path
 // spends per script does not: run the daemon's own component code in this process (all threads

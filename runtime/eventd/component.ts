@@ -6,9 +6,9 @@ import { discoverScripts } from './discovery.js';
 import { Errno } from './errno.js';
 import type { HungScriptDebugger } from './debug-script.js';
 import type { EventdLog } from './log.js';
-import { planScript, runExec, type ScriptPlan, type ScriptRunners } from './script-runner.js';
+import { planScript, runExecs, type ScriptPlan, type ScriptRunners } from './script-runner.js';
 import type { DiscoveredScript } from './discovery.js';
-import type { EventOutcome, ScriptOutcome } from './types.js';
+import { continuesRun, type EventOutcome, type ScriptOutcome } from './types.js';
 
 export interface RunOrder {
   readonly event: string;
@@ -115,6 +115,9 @@ export class Component {
       return Errno.ENOENT;
     }
     log.debug(`Running event ${job.event} with args "${job.args ?? ''}"`);
+    const plans = scripts.map(planScript);
+    // Load TypeScript now, while any shell scripts before the first TypeScript one run.
+    if (plans.some((p) => p.kind === 'ts')) this.deps.runners.pool.warm();
     const words = splitArgs(job.args);
     const done: ScriptOutcome[] = [];
     let summary = 0;
@@ -124,7 +127,7 @@ export class Component {
       done.push(o);
       if (o.result === -Errno.ETIMEDOUT && hungPid !== undefined)
         this.deps.debugger.handle(hungPid, job.event);
-      if (o.result !== 0 && o.result !== -Errno.ENOEXEC) {
+      if (!continuesRun(o.result)) {
         summary = o.result;
         if (!job.runAll) return false;
       }
@@ -134,7 +137,7 @@ export class Component {
     while (i < scripts.length && !stop && !job.cancelled) {
       const script = scripts[i]!;
       const begin = Date.now();
-      const plan = planScript(script);
+      const plan = plans[i]!;
       if (plan.kind === 'settled') {
         stop = !record({
           name: script.name,
@@ -147,26 +150,41 @@ export class Component {
         continue;
       }
       if (plan.kind === 'exec') {
-        log.debug(`Running ${script.path} with args "${script.name} ${job.event}"`);
-        const r = await runExec(
+        // A run of consecutive exec'd scripts goes to the fork server as one batch.
+        const batch = [script];
+        for (let j = i + 1; j < scripts.length; j++) {
+          if (plans[j]!.kind !== 'exec') break;
+          batch.push(scripts[j]!);
+        }
+        for (const s of batch) log.debug(`Running ${s.path} with args "${s.name} ${job.event}"`);
+        const outcomes = await runExecs(
           {
-            name: script.name,
-            path: script.path,
+            scripts: batch,
             event: job.event,
             words,
             deadline: job.deadline,
             cancel: job.cancel.signal,
             env: this.deps.env,
-            onLine: (line) => log.error(`${script.name}: ${line}`),
+            runAll: job.runAll,
+            onLine: (index, line) => log.error(`${batch[index]?.name ?? '?'}: ${line}`),
           },
           this.deps.runners,
         );
         if (job.cancelled) break;
-        stop = !record(
-          { name: script.name, begin, end: Date.now(), result: r.result, output: r.output },
-          r.hungPid,
-        );
-        i++;
+        for (const [k, o] of outcomes.entries()) {
+          stop = !record(
+            {
+              name: batch[k]!.name,
+              begin: o.begin,
+              end: o.end,
+              result: o.result,
+              output: o.output,
+            },
+            o.hungPid,
+          );
+          if (stop) break;
+        }
+        i += Math.max(1, outcomes.length);
         continue;
       }
       // A run of consecutive TypeScript scripts goes to one worker in one message.
@@ -174,7 +192,7 @@ export class Component {
         { script, plan },
       ];
       for (let j = i + 1; j < scripts.length; j++) {
-        const next = planScript(scripts[j]!);
+        const next = plans[j]!;
         if (next.kind !== 'ts') break;
         batch.push({ script: scripts[j]!, plan: next });
       }

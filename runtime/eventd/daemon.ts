@@ -3,6 +3,7 @@
 // the parent (`-P pid`: checked after 1 s, then every 5 s), and on SIGTERM/SIGINT stop,
 // killing the process groups of scripts still running (hung ones included).
 import { mkdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { readEventdConfig } from './config.js';
 import { HungScriptDebugger } from './debug-script.js';
 import { killGroup, liveGroups } from './exec-runner.js';
@@ -10,6 +11,7 @@ import { createEventdLog, type EventdLog } from './log.js';
 import { eventdPaths, pidfilePath, socketPath, type EventdPaths } from './paths.js';
 import { EventdServer } from './server.js';
 import { TsPool } from './ts-pool.js';
+import { anyTypeScriptScript } from './script-runner.js';
 import { ForkServer } from './fork-server.js';
 
 export interface EventdOptions {
@@ -42,8 +44,13 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
   const paths = opts.paths ?? eventdPaths(env);
   const config = readEventdConfig(paths.etcDir);
   const log = opts.log ?? logFor(env, config.logLevel, config.logLocation);
-  const pool = new TsPool();
-  pool.warm();
+  // The TypeScript worker (a V8 isolate with the TypeScript loader) costs tens of MB: it starts
+  // only when a component has an enabled TypeScript script — now, if one is there already,
+  // else when a run first meets one — and then stays warm.
+  const pool = new TsPool(2, (live) =>
+    log.info(`Started a TypeScript eventscript worker (${live} running)`),
+  );
+  if (anyTypeScriptScript(join(paths.etcDir, 'events'))) pool.warm();
   const forks = env.CTDB_TS_EVENTD_NO_FORK_SERVER === undefined ? new ForkServer(env) : undefined;
   const server = new EventdServer(paths, {
     runners:
@@ -59,8 +66,6 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
   rmSync(sock, { force: true });
   await server.listen(sock);
   const pidfile = pidfilePath(paths);
-  writeFileSync(pidfile, `${process.pid}\n`);
-  log.notice(`daemon started, pid=${process.pid}`);
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -101,6 +106,10 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
   };
   process.on('SIGHUP', onHup);
   process.on('SIGUSR1', onUsr1);
+  // The pidfile says "up": written only once a SIGTERM would be handled (a signal arriving
+  // before that would end the process without cleaning up).
+  writeFileSync(pidfile, `${process.pid}\n`);
+  log.notice(`daemon started, pid=${process.pid}`);
 
   if (opts.parentPid !== undefined) {
     const parent = opts.parentPid;

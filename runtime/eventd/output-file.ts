@@ -1,8 +1,8 @@
-// Where an exec'd script's output goes: one file descriptor shared as its stdout and stderr,
-// so both streams land merged in write order, as CTDB's single pipe gives them. We use an
-// unlinked temporary file rather than a pipe: Node cannot create a bare pipe pair, reading the
-// file needs no event-loop round trips (the output is read once, when the script exits or times
-// out), and a chatty script never blocks on a full pipe.
+// Where an exec'd script's output goes when the daemon spawns it itself (no fork server: see
+// fork-server.ts, which reads a pipe instead): one file descriptor shared as its stdout and
+// stderr, so both streams land merged in write order, as CTDB's single pipe gives them. An
+// unlinked temporary file rather than a pipe, because Node cannot create a bare pipe pair; the
+// output is read once, when the script exits or times out, and a chatty script never blocks.
 import { closeSync, fstatSync, openSync, readSync, unlinkSync, constants } from 'node:fs';
 import { join } from 'node:path';
 

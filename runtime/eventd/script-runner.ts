@@ -1,15 +1,15 @@
 // Decides how each discovered script runs: CTDB's checks first (stat, owner-execute), then a
 // TypeScript eventscript (recognised by its shebang) goes to the in-process worker pool and
 // anything else is exec'd.
-import { realpathSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { hasEventScriptShebang } from '../../lib/eventscript/shebang.js';
 import { Errno } from './errno.js';
-import { execErrno, runExecScript } from './exec-runner.js';
-import { ownerExecutable, type DiscoveredScript } from './discovery.js';
+import { execErrno, runExecBatch, type ExecOutcome } from './exec-runner.js';
+import { discoverScripts, ownerExecutable, type DiscoveredScript } from './discovery.js';
 import type { TsPool } from './ts-pool.js';
 import type { ForkServer } from './fork-server.js';
 import type { TsItem } from './ts-messages.js';
-import type { RunResult } from './types.js';
 
 export interface ScriptRunners {
   readonly pool: TsPool;
@@ -64,29 +64,47 @@ export function planScript(script: DiscoveredScript): ScriptPlan {
   };
 }
 
-export interface ExecScriptRequest {
-  readonly name: string;
-  readonly path: string;
+export interface ExecScriptsRequest {
+  /** Consecutive exec'd scripts, in run order. */
+  readonly scripts: readonly DiscoveredScript[];
   readonly event: string;
   readonly words: readonly string[];
   readonly deadline: number;
   readonly cancel: AbortSignal;
   readonly env: NodeJS.ProcessEnv;
-  readonly onLine?: (line: string) => void;
+  readonly runAll: boolean;
+  readonly onLine?: (index: number, line: string) => void;
 }
 
-export function runExec(req: ExecScriptRequest, runners: ScriptRunners): Promise<RunResult> {
-  return runExecScript(
+export function runExecs(req: ExecScriptsRequest, runners: ScriptRunners): Promise<ExecOutcome[]> {
+  return runExecBatch(
     {
-      path: req.path,
-      name: req.name,
+      items: req.scripts.map((s) => ({ path: s.path, name: s.name })),
       argv: [req.event, ...req.words],
       deadline: req.deadline,
       cancel: req.cancel,
       env: req.env,
+      runAll: req.runAll,
       ...(req.onLine === undefined ? {} : { onLine: req.onLine }),
     },
     runners.outputDir,
     runners.forks,
   );
+}
+
+/** True when some component under `eventsDir` has an enabled TypeScript eventscript. */
+export function anyTypeScriptScript(eventsDir: string): boolean {
+  let components: string[];
+  try {
+    components = readdirSync(eventsDir);
+  } catch {
+    return false;
+  }
+  return components.some((c) => {
+    try {
+      return discoverScripts(join(eventsDir, c)).some((s) => planScript(s).kind === 'ts');
+    } catch {
+      return false; // not a folder, or unreadable
+    }
+  });
 }

@@ -5,6 +5,8 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { Errno } from './errno.js';
 import type { RunResult } from './types.js';
 import type { FromWorker, ToWorker, TsItem } from './ts-messages.js';
@@ -110,9 +112,22 @@ class PoolWorker {
  * Keeps the rtnetlink addon loaded in the main thread once workers exist. A worker that used it
  * unloads it when it ends, and a socket handle still closing then calls into unmapped code
  * (SIGSEGV of the whole daemon); with the main thread holding the library it stays mapped.
- * Loaded with the first worker, not before: a daemon running only shell scripts never needs it.
+ * Only the native library is loaded here (the `netlink` package's JavaScript costs ~10 MB), and
+ * only with the first worker: a daemon running only shell scripts never needs it.
  */
-let holdRtnl: Promise<unknown> | undefined;
+let holdingNetlink = false;
+function holdNetlinkAddon(): void {
+  if (holdingNetlink) return;
+  holdingNetlink = true;
+  try {
+    const main = createRequire(import.meta.url).resolve('netlink');
+    // The package loads its binding this way (dist/raw.js): the same file, so the same handle.
+    const load = createRequire(main)('node-gyp-build') as (dir: string) => unknown;
+    load(dirname(dirname(main)));
+  } catch {
+    // netlink is not installed: no worker can load it either
+  }
+}
 
 export class TsPool {
   private idle: PoolWorker[] = [];
@@ -145,7 +160,7 @@ export class TsPool {
   }
 
   private spawn(): PoolWorker {
-    holdRtnl ??= import('../../lib/net/rtnl.js').catch(() => undefined);
+    holdNetlinkAddon();
     const w = new PoolWorker();
     this.all.add(w);
     this.started++;

@@ -5,7 +5,6 @@
 import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { registerEventScriptLoader } from '../../lib/eventscript/register.js';
-import { closeRtnl } from '../../lib/net/rtnl.js';
 import { eventScriptOf, runHook } from '../../lib/eventscript/run.js';
 import { defaultLogger } from '../../lib/eventscript/context.js';
 import type { EventScript } from '../../lib/eventscript/define.js';
@@ -75,6 +74,21 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   send({ type: 'finished', id: msg.id });
 }
 
+/**
+ * Closes the rtnetlink socket, if a script opened one. The module (with the `netlink` package,
+ * ~10 MB) is not loaded up front: only scripts that use lib/net load it, so a worker that has
+ * loaded no script has no socket, and one that has gets the already-loaded module at once.
+ */
+async function closeNetlink(): Promise<void> {
+  if (cache.size === 0) return;
+  try {
+    const { closeRtnl } = await import('../../lib/net/rtnl.js');
+    closeRtnl();
+  } catch {
+    // not installed: no socket either
+  }
+}
+
 // Native sockets must be closed before the thread ends: Worker.terminate() over an open
 // rtnetlink socket crashes the whole process. An aborted hook loses its socket too, so a
 // request it still has in flight fails instead of holding the thread.
@@ -82,11 +96,10 @@ port.on('message', (msg: ToWorker) => {
   if (msg.type === 'run') void run(msg);
   else if (msg.type === 'abort') {
     aborts.get(msg.id)?.abort(new Error('deadline passed'));
-    closeRtnl();
+    void closeNetlink();
   } else {
-    closeRtnl();
     // Let the socket finish closing before the thread goes.
-    setImmediate(() => setImmediate(() => process.exit(0)));
+    void closeNetlink().finally(() => setImmediate(() => setImmediate(() => process.exit(0))));
   }
 });
 send({ type: 'ready' });

@@ -1,4 +1,5 @@
 // What one script run produces, in the terms CTDB stores and reports (common/run_event.c).
+import { Errno } from './errno.js';
 
 /** One script's stored outcome. Times are wall-clock milliseconds. */
 export interface ScriptOutcome {
@@ -34,4 +35,9 @@ export function outputText(bytes: Buffer): string | null {
   const nul = bytes.indexOf(0);
   const text = (nul === -1 ? bytes : bytes.subarray(0, nul)).toString('utf8');
   return text.length === 0 ? null : text;
+}
+
+/** CTDB's rule: after an OK or disabled (-ENOEXEC) script the run goes on; otherwise it stops. */
+export function continuesRun(result: number): boolean {
+  return result === 0 || result === -Errno.ENOEXEC;
 }

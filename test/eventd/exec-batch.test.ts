@@ -1,0 +1,316 @@
+// How our ctdb-eventd runs executable scripts (a batch per run of consecutive ones, through the
+// fork server) and when it starts its TypeScript worker: a real daemon process on a temporary
+// CTDB_BASE, driven over its socket.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  makeFixture,
+  sleep,
+  startDaemon,
+  TS_HEADER,
+  type Daemon,
+  type Fixture,
+} from './support.js';
+import { EventdClient } from '../../runtime/eventd/client.js';
+import { Errno } from '../../runtime/eventd/errno.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(what: string, ok: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function threads(pid: number): number {
+  const m = /^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]);
+}
+
+/** Live child processes of `pid` with their command names. */
+function children(pid: number): { pid: number; comm: string }[] {
+  const out: { pid: number; comm: string }[] = [];
+  for (const t of readdirSync(`/proc/${pid}/task`))
+    for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' '))
+      if (c.trim() !== '') {
+        try {
+          out.push({ pid: Number(c), comm: readFileSync(`/proc/${c}/comm`, 'utf8').trim() });
+        } catch {
+          // gone meanwhile
+        }
+      }
+  return out;
+}
+
+const WORKER_LINE = 'Started a TypeScript eventscript worker';
+const count = (text: string, what: string): number => text.split(what).length - 1;
+
+describe('exec scripts in batches, through the fork server', () => {
+  let fx: Fixture;
+  let daemon: Daemon;
+  let client: EventdClient;
+
+  before(async () => {
+    fx = makeFixture();
+    daemon = await startDaemon(fx);
+    client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
+  });
+  after(async () => {
+    client?.close();
+    await daemon?.stop();
+    fx?.cleanup();
+  });
+
+  function component(name: string): string {
+    const dir = join(fx.base, 'events', name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  test('the 64..254 quirk and disabled results go on; the first failure stops the run', async () => {
+    const dir = component('batch');
+    const mark = (n: string): string => join(fx.base, `batch.${n}`);
+    const script = (body: string, n: string): string =>
+      `#!/bin/sh\ntouch ${mark(n)}\nset -- $(cat /proc/$$/stat)\n[ "$5" = "$$" ] && echo own-group\n${body}\n`;
+    fx.write(join(dir, '01.ok.script'), script('exit 0', '01'));
+    fx.write(join(dir, '02.quirk64.script'), script('exit 64', '02'));
+    fx.write(join(dir, '03.quirk77.script'), script('exit 77', '03'));
+    fx.write(join(dir, '04.noshebang.script'), `touch ${mark('04')}\n`);
+    fx.write(join(dir, '05.disabled.script'), script('exit 0', '05'), 0o644);
+    fx.write(
+      join(dir, '06.ts.script'),
+      `${TS_HEADER}export default defineEventScript({ monitor() {} });\n`,
+    );
+    fx.write(join(dir, '07.fails.script'), script('printf "bad\\0hidden"; exit 3', '07'));
+    fx.write(join(dir, '08.never.script'), script('exit 0', '08'));
+
+    assert.equal(await client.run('batch', 'monitor', null, 30), Errno.ENOEXEC);
+    const st = await client.status('batch', 'monitor');
+    assert.equal(st.result, 0);
+    const got = st.status!.scripts.map((s) => [s.name, s.result, s.output]);
+    assert.deepEqual(got, [
+      ['01.ok', 0, 'own-group\n'],
+      ['02.quirk64', 0, 'own-group\n'],
+      ['03.quirk77', -Errno.ENOEXEC, 'own-group\n'],
+      ['04.noshebang', -Errno.ENOEXEC, null],
+      ['05.disabled', -Errno.ENOEXEC, null],
+      ['06.ts', 0, null],
+      // Output is a C string: it ends at the first NUL byte.
+      ['07.fails', 3, 'own-group\nbad'],
+    ]);
+    assert.equal(existsSync(mark('04')), false, 'a file without #! is not run by a shell');
+    assert.equal(existsSync(mark('05')), false);
+    assert.equal(existsSync(mark('07')), true);
+    assert.equal(existsSync(mark('08')), false, 'nothing runs after the failure');
+    const times = st.status!.scripts.map((s) => [s.begin, s.end]);
+    for (const [b, e] of times) assert.ok(b! <= e!, 'each script ends after it begins');
+  });
+
+  test('at the deadline the running script is TIMEDOUT and left running; later ones do not start', async () => {
+    const dir = component('deadline');
+    const pidFile = join(fx.base, 'deadline.pid');
+    fx.write(join(dir, '01.quick.script'), '#!/bin/sh\necho quick\n');
+    fx.write(
+      join(dir, '02.slow.script'),
+      `#!/bin/sh\necho $$ > ${pidFile}\necho partial\nexec sleep 30\n`,
+    );
+    fx.write(join(dir, '03.after.script'), `#!/bin/sh\ntouch ${join(fx.base, 'after')}\n`);
+    const t0 = Date.now();
+    assert.equal(await client.run('deadline', 'monitor', null, 1), Errno.ETIMEDOUT);
+    assert.ok(Date.now() - t0 < 5000);
+    const st = await client.status('deadline', 'monitor');
+    assert.deepEqual(
+      st.status!.scripts.map((s) => [s.name, s.result, s.output]),
+      [
+        ['01.quick', 0, 'quick\n'],
+        ['02.slow', -Errno.ETIMEDOUT, 'partial\n'],
+      ],
+    );
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    assert.ok(alive(pid), 'a timed-out script is left running (no debug script configured)');
+    assert.equal(existsSync(join(fx.base, 'after')), false);
+    // Later events run normally meanwhile.
+    assert.equal(await client.run('deadline', 'startup', null, 1), Errno.ETIMEDOUT);
+    process.kill(-pid, 'SIGKILL');
+  });
+
+  test('a cancelled monitor has its running script killed with its whole process group', async () => {
+    const dir = component('cancelgroup');
+    const pids = join(fx.base, 'cancel.pids');
+    fx.write(join(dir, '01.first.script'), '#!/bin/sh\nexit 0\n');
+    fx.write(
+      join(dir, '02.hang.script'),
+      `#!/bin/sh\n[ "$1" = monitor ] || exit 0\nsleep 60 &\necho "$$ $!" > ${pids}.tmp\nmv ${pids}.tmp ${pids}\nwait\n`,
+    );
+    const mon = client.run('cancelgroup', 'monitor', null, 60);
+    await waitUntil('the hanging script', () => existsSync(pids));
+    const [shell, child] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    assert.ok(alive(shell!) && alive(child!));
+    const startup = client.run('cancelgroup', 'startup', null, 30);
+    assert.equal(await mon, Errno.ECANCELED);
+    await waitUntil('the group to die', () => !alive(shell!) && !alive(child!), 2000);
+    assert.equal(await startup, 0);
+  });
+
+  test('if the fork server dies, it is started again and scripts still run', async () => {
+    const dir = component('noserver');
+    fx.write(join(dir, '01.echo.script'), '#!/bin/sh\necho "$0 $*"\nexit 2\n');
+    assert.equal(await client.run('noserver', 'monitor', 'a  b', 30), Errno.ENOEXEC);
+    const server = children(daemon.proc.pid!).find((c) => c.comm === 'perl');
+    assert.ok(server !== undefined, 'the fork server runs as a child of the daemon');
+    process.kill(server.pid, 'SIGKILL');
+    await waitUntil('the fork server to go', () => !alive(server.pid));
+    await sleep(100);
+    assert.equal(await client.run('noserver', 'monitor', 'c', 30), Errno.ENOEXEC);
+    const st = await client.status('noserver', 'monitor');
+    assert.deepEqual(
+      st.status!.scripts.map((s) => [s.result, s.output]),
+      [[2, `${join(dir, '01.echo.script')} monitor c\n`]],
+    );
+    const again = children(daemon.proc.pid!).find((c) => c.comm === 'perl');
+    assert.ok(again !== undefined && again.pid !== server.pid, 'a new fork server');
+  });
+});
+
+for (const [why, setEnv] of [
+  ['switched off', (env: NodeJS.ProcessEnv) => (env.CTDB_TS_EVENTD_NO_FORK_SERVER = '1')],
+  ['no perl on PATH', (env: NodeJS.ProcessEnv) => (env.PATH = join(env.CTDB_BASE!, 'bin'))],
+] as const)
+  describe(`exec scripts without the fork server (${why}): spawned by the daemon`, () => {
+    let fx: Fixture;
+    let daemon: Daemon;
+    let client: EventdClient;
+
+    before(async () => {
+      fx = makeFixture();
+      setEnv(fx.env);
+      daemon = await startDaemon(fx);
+      client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
+    });
+    after(async () => {
+      client?.close();
+      await daemon?.stop();
+      fx?.cleanup();
+    });
+
+    test('same results: order, quirks, the stop at the first failure, output', async () => {
+      assert.equal(
+        children(daemon.proc.pid!).some((c) => c.comm === 'perl'),
+        false,
+        'no fork server',
+      );
+      fx.write('01.ok.script', '#!/bin/sh\necho one\n');
+      fx.write('02.quirk.script', '#!/bin/sh\nexit 77\n');
+      fx.write('03.fails.script', '#!/bin/sh\necho "$1" >&2\nexit 5\n');
+      fx.write('04.never.script', '#!/bin/sh\nexit 0\n');
+      assert.equal(await client.run('legacy', 'monitor', null, 30), Errno.ENOEXEC);
+      const st = await client.status('legacy', 'monitor');
+      assert.deepEqual(
+        st.status!.scripts.map((s) => [s.name, s.result, s.output]),
+        [
+          ['01.ok', 0, 'one\n'],
+          ['02.quirk', -Errno.ENOEXEC, null],
+          ['03.fails', 5, 'monitor\n'],
+        ],
+      );
+    });
+  });
+
+describe('shutdown', () => {
+  let fx: Fixture;
+  let daemon: Daemon | undefined;
+
+  before(() => {
+    fx = makeFixture();
+  });
+  after(async () => {
+    await daemon?.stop();
+    fx?.cleanup();
+  });
+
+  test('scripts left running after a timeout are killed when the daemon stops', async () => {
+    const pidFile = join(fx.base, 'hung.pid');
+    fx.write('01.hung.script', `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 60\n`);
+    daemon = await startDaemon(fx);
+    const client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
+    try {
+      assert.equal(await client.run('legacy', 'monitor', null, 1), Errno.ETIMEDOUT);
+    } finally {
+      client.close();
+    }
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    assert.ok(alive(pid));
+    await daemon.stop();
+    await waitUntil('the hung script to be killed', () => !alive(pid), 3000);
+  });
+});
+
+describe('the TypeScript worker starts only when needed', () => {
+  let fx: Fixture;
+  let daemon: Daemon | undefined;
+  let client: EventdClient | undefined;
+
+  before(() => {
+    fx = makeFixture();
+  });
+  after(async () => {
+    client?.close();
+    await daemon?.stop();
+    fx?.cleanup();
+  });
+
+  test('shell scripts only: no worker; a TypeScript script starts one, which is kept', async () => {
+    fx.write('10.shell.script', '#!/bin/sh\nexit 0\n');
+    daemon = await startDaemon(fx);
+    client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
+    for (let i = 0; i < 3; i++) assert.equal(await client.run('legacy', 'monitor', null, 30), 0);
+    await sleep(200);
+    const before = threads(daemon.proc.pid!);
+    assert.equal(count(daemon.log(), WORKER_LINE), 0, daemon.log());
+
+    fx.write(
+      '20.typed.script',
+      `${TS_HEADER}export default defineEventScript({ monitor() {} });\n`,
+    );
+    assert.equal(await client.run('legacy', 'monitor', null, 30), 0);
+    const st = await client.status('legacy', 'monitor');
+    assert.deepEqual(
+      st.status!.scripts.map((s) => [s.name, s.result]),
+      [
+        ['10.shell', 0],
+        ['20.typed', 0],
+      ],
+    );
+    assert.equal(count(daemon.log(), WORKER_LINE), 1, daemon.log());
+    assert.ok(threads(daemon.proc.pid!) > before, 'the worker adds threads');
+    for (let i = 0; i < 3; i++) assert.equal(await client.run('legacy', 'monitor', null, 30), 0);
+    assert.equal(count(daemon.log(), WORKER_LINE), 1, 'the worker is kept warm, not restarted');
+  });
+
+  test('a daemon that starts with an enabled TypeScript script starts the worker at once', async () => {
+    client?.close();
+    client = undefined;
+    await daemon?.stop();
+    daemon = await startDaemon(fx);
+    await waitUntil('the worker', () => count(daemon!.log(), WORKER_LINE) === 1);
+    // Disabled, it does not count.
+    await daemon.stop();
+    fx.write('20.typed.script', `${TS_HEADER}export default defineEventScript({});\n`, 0o644);
+    daemon = await startDaemon(fx);
+    client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
+    assert.equal(await client.run('legacy', 'monitor', null, 30), 0);
+    await sleep(200);
+    assert.equal(count(daemon.log(), WORKER_LINE), 0, daemon.log());
+  });
+});
