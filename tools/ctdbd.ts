@@ -18,6 +18,7 @@ import {
   eventdAvailable,
   type EventRunner,
 } from '../runtime/daemon/eventd.js';
+import { prepareHelperBinDir } from '../runtime/daemon/helper-bindir.js';
 import { createLogger } from '../runtime/logging/index.js';
 import { ctdbPaths, pidFilePath, socketPath } from '../runtime/paths/index.js';
 import { daemonNotifier } from '../runtime/notification/index.js';
@@ -85,6 +86,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const sock = socketPath('ctdbd', process.env);
   mkdirSync(paths.runDir, { recursive: true });
   if (await socketInUse(sock)) fail(`ctdbd: already running (socket ${sock} is in use)`);
+
+  // Eventscripts run CTDB's helpers from $CTDB_HELPER_BINDIR: ours, unless the admin says.
+  if (process.env.CTDB_HELPER_BINDIR === undefined || process.env.CTDB_HELPER_BINDIR === '')
+    process.env.CTDB_HELPER_BINDIR = prepareHelperBinDir(join(paths.runDir, 'helpers'));
 
   // The event daemon starts while we find our address: both take a while.
   const running: { daemon?: Ctdbd } = {};

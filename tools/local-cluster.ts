@@ -110,6 +110,16 @@ export function writeNodeConfig(
   for (const db of ['volatile', 'persistent', 'state'])
     mkdirSync(join(base, 'db', db), { recursive: true });
   writeFileSync(join(base, 'nodes'), addresses.map((a) => `${a}\n`).join(''));
+  // The node's own copy of the system files scripts edit (13.per_ip_routing's rt_tables), so a
+  // node never writes the host's /etc (see nodeEnv's CTDB_SYS_ETCDIR).
+  mkdirSync(join(base, 'sys-etc', 'iproute2'), { recursive: true });
+  const rtTables = '/etc/iproute2/rt_tables';
+  writeFileSync(
+    join(base, 'sys-etc', 'iproute2', 'rt_tables'),
+    existsSync(rtTables)
+      ? readFileSync(rtTables)
+      : '255\tlocal\n254\tmain\n253\tdefault\n0\tunspec\n',
+  );
   writeFileSync(
     join(base, 'public_addresses'),
     (extras.publicAddresses ?? []).map((l) => `${l}\n`).join(''),
@@ -146,6 +156,7 @@ export function defaultPublicAddresses(nodes: number): string[] {
 /** The environment every ctdb/ctdbd command of a node runs with. */
 export function nodeEnv(base: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CTDB_TEST_MODE: 'yes', CTDB_BASE: base };
+  env.CTDB_SYS_ETCDIR ??= join(base, 'sys-etc');
   // A socket path from the caller's shell would point every node at one daemon.
   delete env.CTDB_SOCKET;
   return env;

@@ -64,7 +64,8 @@ export class EventdChild implements EventRunner {
     if (pipe === null) throw new EventdStartError('no status pipe to ctdb-eventd');
     const ready = await new Promise<boolean>((resolve) => {
       let got = Buffer.alloc(0);
-      const timer = setTimeout(() => resolve(false), 10_000);
+      // Generous: on a loaded machine a Node daemon can take several seconds to start.
+      const timer = setTimeout(() => resolve(false), 30_000);
       const onData = (d: Buffer): void => {
         got = Buffer.concat([got, d]);
         if (got.length >= 4) {

@@ -89,17 +89,17 @@ async function closeNetlink(): Promise<void> {
   }
 }
 
-// Native sockets must be closed before the thread ends: Worker.terminate() over an open
-// rtnetlink socket crashes the whole process. An aborted hook loses its socket too, so a
-// request it still has in flight fails instead of holding the thread.
+// A worker that ends closes the rtnetlink socket first, but only when no hook is running:
+// closing it under a request still in flight makes the addon throw a C++ exception that
+// aborts the whole process. A hook cut off at its deadline keeps its socket; the daemon's
+// main thread holds the addon loaded, so ending the thread over it is safe (ts-pool.ts).
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'run') void run(msg);
-  else if (msg.type === 'abort') {
-    aborts.get(msg.id)?.abort(new Error('deadline passed'));
-    void closeNetlink();
-  } else {
+  else if (msg.type === 'abort') aborts.get(msg.id)?.abort(new Error('deadline passed'));
+  else {
+    const close = aborts.size === 0 ? closeNetlink() : Promise.resolve();
     // Let the socket finish closing before the thread goes.
-    void closeNetlink().finally(() => setImmediate(() => setImmediate(() => process.exit(0))));
+    void close.finally(() => setImmediate(() => setImmediate(() => process.exit(0))));
   }
 });
 send({ type: 'ready' });
