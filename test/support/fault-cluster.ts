@@ -51,6 +51,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { helperCommand } from '../../runtime/paths/index.js';
+import { ourCtdb } from '../cli/ctdb-tool.js';
 import { CtdbClient } from '../../runtime/client/client.js';
 import { Control } from '../../runtime/protocol/controls.js';
 import { DestNode, NodeFlag } from '../../runtime/protocol/constants.js';
@@ -453,7 +454,9 @@ export class FaultCluster {
 
   /** The argv of the matching `ctdb` tool. */
   ctdbArgv(): string[] {
-    return this.opts.daemon === 'debian' ? [DEBIAN_CTDB] : helperCommand('ctdb');
+    // Ours as the package installs it (the start-up bundle), so figures include what an
+    // admin's `ctdb disable` really costs.
+    return this.opts.daemon === 'debian' ? [DEBIAN_CTDB] : ourCtdb();
   }
 
   /** Starts (or restarts) node pnn's ctdbd; stdin stays open (in test mode EOF stops it). */
