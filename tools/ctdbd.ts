@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ClusterLockSettingError, parseClusterLockSetting } from '../runtime/cluster-lock/index.js';
 import { ConfigErrors } from '../runtime/config/errors.js';
 import { loadCtdbConf } from '../runtime/config/ctdb-conf.js';
 import { loadNodesFile } from '../runtime/config/nodes-file.js';
@@ -61,8 +62,13 @@ async function main(argv: readonly string[]): Promise<void> {
     config = loadCtdbConf(confFile);
     nodes = loadNodesFile(nodesFile);
     for (const t of loadTunablesFile(tunablesFile)) tunables.set(t.name, t.value);
+    // Checked here, so a bad setting stops start-up like any other configuration error.
+    if (config.cluster.clusterLock !== undefined)
+      parseClusterLockSetting(config.cluster.clusterLock);
   } catch (err) {
     if (err instanceof ConfigErrors) fail(`ctdbd: configuration error:\n${err.message}`);
+    if (err instanceof ClusterLockSettingError)
+      fail(`ctdbd: configuration error:\n${confFile}: [cluster] ${err.message}`);
     throw err;
   }
 

@@ -424,12 +424,12 @@ export class Ctdbd {
     );
   }
 
-  /** Changes our own flags and tells every connected node. */
   /** Sends a notification to the notification scripts, in the background. */
   notify(event: 'init' | 'setup' | 'startup' | 'healthy' | 'unhealthy'): void {
     this.s.notify?.(event);
   }
 
+  /** Changes our own flags and tells every connected node. */
   setSelfFlags(flags: number): void {
     const old = this.nodeMap.self.flags;
     if (old === flags) return;

@@ -189,4 +189,23 @@ describe('ctdbd start-up with bad configuration', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /ctdb\.tunables:2: BogusTunable: unknown tunable/);
   });
+
+  test('a cluster lock helper command that is empty stops start-up, naming the file', () => {
+    rmSync(join(base, 'ctdb.tunables'), { force: true });
+    writeFileSync(join(base, 'ctdb.conf'), '[cluster]\n  cluster lock = !\n');
+    const [cmd, ...args] = helperCommand('ctdbd');
+    const r = spawnSync(cmd!, [...args, '-i'], {
+      env: { ...process.env, CTDB_TEST_MODE: 'yes', CTDB_BASE: base },
+      encoding: 'utf8',
+      input: '',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `${join(base, 'ctdb.conf')}: \\[cluster\\] cluster lock = !: the helper command is empty`,
+      ),
+    );
+  });
 });

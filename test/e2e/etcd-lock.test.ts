@@ -5,9 +5,16 @@
 // The helper's own cases (two contend, kill -9 of the parent, SIGTERM, an outage seen by a
 // stand-in parent) are in test/cluster-lock/etcd-helper.test.ts.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { FaultCluster, UNKNOWN_PNN } from '../support/fault-cluster.js';
-import { DAEMON, figure, nodeOfPid, others, skipReason, waitOneLeader } from './support/faults.js';
+import {
+  figure,
+  nodeOfPid,
+  others,
+  skipReason,
+  waitOneLeader,
+  suiteCluster,
+} from './support/faults.js';
 
 const skip = skipReason('etcd');
 const KEY = '/_locks/_ctdb/fault';
@@ -15,27 +22,10 @@ const KEY = '/_locks/_ctdb/fault';
 describe('cluster lock in etcd', { skip, timeout: 300_000 }, () => {
   let c: FaultCluster;
 
-  // A failed start fails every test with its message (a failing `before` shows only
-  // "cancelled" in the summary).
-  let setupError: Error | undefined;
-  before(async () => {
-    try {
-      c = await FaultCluster.create({
-        daemon: DAEMON,
-        clusterLock: 'etcd',
-        publicAddresses: 0,
-        label: 'fet',
-      });
-    } catch (err) {
-      setupError = err instanceof Error ? err : new Error(String(err));
-    }
-  });
-  beforeEach(() => {
-    if (setupError !== undefined) throw setupError;
-  });
-  after(async () => {
-    await c?.destroy();
-  });
+  suiteCluster(
+    { clusterLock: 'etcd', publicAddresses: 0, label: 'fet' },
+    (cluster) => (c = cluster),
+  );
 
   /** The pid in the lock key's value (the holding helper), if the key exists. */
   async function keyHolderPid(): Promise<number | undefined> {

@@ -20,14 +20,14 @@
 // that fault the "one holder" check covers the live nodes, and the frozen node must drop them
 // after SIGCONT.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   FaultCluster,
   SERVICE_PORT,
   sockAddrOf,
   type ClientConnection,
 } from '../support/fault-cluster.js';
-import { DAEMON, figure, others, skipReason, waitOneLeader } from './support/faults.js';
+import { figure, others, skipReason, waitOneLeader, suiteCluster } from './support/faults.js';
 
 const skip = skipReason('file', true);
 
@@ -113,32 +113,19 @@ const FAULTS: Fault[] = [
 describe('public-address failover', { skip, timeout: 600_000 }, () => {
   let c: FaultCluster;
 
-  // A failed start fails every test with its message (a failing `before` shows only
-  // "cancelled" in the summary).
-  let setupError: Error | undefined;
-  before(async () => {
-    try {
-      c = await FaultCluster.create({
-        daemon: DAEMON,
-        label: 'fip',
-        tunables: {
-          KeepaliveInterval: 1,
-          KeepaliveLimit: 3,
-          TickleUpdateInterval: 1,
-          MonitorInterval: 2,
-          RerecoveryTimeout: 2,
-        },
-      });
-    } catch (err) {
-      setupError = err instanceof Error ? err : new Error(String(err));
-    }
-  });
-  beforeEach(() => {
-    if (setupError !== undefined) throw setupError;
-  });
-  after(async () => {
-    await c?.destroy();
-  });
+  suiteCluster(
+    {
+      label: 'fip',
+      tunables: {
+        KeepaliveInterval: 1,
+        KeepaliveLimit: 3,
+        TickleUpdateInterval: 1,
+        MonitorInterval: 2,
+        RerecoveryTimeout: 2,
+      },
+    },
+    (cluster) => (c = cluster),
+  );
 
   /** The addresses on each node's eth1, checked to be one holder each among `live`. */
   async function holders(live: readonly number[]): Promise<Map<string, number>> {

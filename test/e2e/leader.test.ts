@@ -5,31 +5,23 @@
 // lock is lost and taken again on the new file. After each case the cluster settles again.
 import assert from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { FaultCluster } from '../support/fault-cluster.js';
-import { DAEMON, figure, lockHolder, others, skipReason, waitOneLeader } from './support/faults.js';
+import {
+  figure,
+  lockHolder,
+  others,
+  skipReason,
+  waitOneLeader,
+  suiteCluster,
+} from './support/faults.js';
 
 const skip = skipReason('file');
 
 describe('leader and cluster lock file', { skip, timeout: 420_000 }, () => {
   let c: FaultCluster;
 
-  // A failed start fails every test with its message (a failing `before` shows only
-  // "cancelled" in the summary).
-  let setupError: Error | undefined;
-  before(async () => {
-    try {
-      c = await FaultCluster.create({ daemon: DAEMON, publicAddresses: 0, label: 'fld' });
-    } catch (err) {
-      setupError = err instanceof Error ? err : new Error(String(err));
-    }
-  });
-  beforeEach(() => {
-    if (setupError !== undefined) throw setupError;
-  });
-  after(async () => {
-    await c?.destroy();
-  });
+  suiteCluster({ publicAddresses: 0, label: 'fld' }, (cluster) => (c = cluster));
 
   /** The settled cluster's leader, which must hold the lock file. */
   async function settledLeader(): Promise<number> {

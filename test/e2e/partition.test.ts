@@ -13,10 +13,17 @@
 // Tunables: KeepaliveInterval=1, KeepaliveLimit=3, so the two notice the silent peer after 3-4 s
 // (the defaults take 25-30 s); RerecoveryTimeout=2.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultCluster } from '../support/fault-cluster.js';
-import { DAEMON, figure, lockHolder, others, skipReason, waitOneLeader } from './support/faults.js';
+import {
+  figure,
+  lockHolder,
+  others,
+  skipReason,
+  waitOneLeader,
+  suiteCluster,
+} from './support/faults.js';
 
 const skip = skipReason('file');
 /** How long the lone node is watched for anything it must not do. */
@@ -25,26 +32,10 @@ const WATCH_MS = 15_000;
 describe('private network partition', { skip, timeout: 300_000 }, () => {
   let c: FaultCluster;
 
-  // A failed start fails every test with its message (a failing `before` shows only
-  // "cancelled" in the summary).
-  let setupError: Error | undefined;
-  before(async () => {
-    try {
-      c = await FaultCluster.create({
-        daemon: DAEMON,
-        label: 'fpt',
-        tunables: { KeepaliveInterval: 1, KeepaliveLimit: 3, RerecoveryTimeout: 2 },
-      });
-    } catch (err) {
-      setupError = err instanceof Error ? err : new Error(String(err));
-    }
-  });
-  beforeEach(() => {
-    if (setupError !== undefined) throw setupError;
-  });
-  after(async () => {
-    await c?.destroy();
-  });
+  suiteCluster(
+    { label: 'fpt', tunables: { KeepaliveInterval: 1, KeepaliveLimit: 3, RerecoveryTimeout: 2 } },
+    (cluster) => (c = cluster),
+  );
 
   test('only the side holding the lock leads, recovers and takes addresses', async () => {
     const { leader } = await waitOneLeader(c, others(c), 30_000, 'settled leader');

@@ -4,12 +4,14 @@
 import assert from 'node:assert/strict';
 import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
 import { getLock } from '../../../runtime/cluster-lock/native.js';
+import { after, before, beforeEach } from 'node:test';
 import {
   FaultCluster,
   arpingUnavailable,
   faultClusterUnavailable,
   type ClusterLockKind,
   type DaemonKind,
+  type FaultClusterOptions,
 } from '../../support/fault-cluster.js';
 
 /** The daemon under test: ours, or Debian's with CTDB_FAULT_DAEMON=debian. */
@@ -93,4 +95,31 @@ export function others(c: FaultCluster, ...but: number[]): number[] {
 /** Logs a measured figure so the run shows it. */
 export function figure(text: string): void {
   console.log(`[${DAEMON}] ${text}`);
+}
+
+/**
+ * Registers the suite's cluster: created once before its tests (for DAEMON), destroyed after.
+ * `use` receives it. A failed start fails every test with its message (a failing `before` would
+ * show only "cancelled" in the summary).
+ */
+export function suiteCluster(
+  options: Omit<FaultClusterOptions, 'daemon'>,
+  use: (c: FaultCluster) => void,
+): void {
+  let cluster: FaultCluster | undefined;
+  let setupError: Error | undefined;
+  before(async () => {
+    try {
+      cluster = await FaultCluster.create({ daemon: DAEMON, ...options });
+      use(cluster);
+    } catch (err) {
+      setupError = err instanceof Error ? err : new Error(String(err));
+    }
+  });
+  beforeEach(() => {
+    if (setupError !== undefined) throw setupError;
+  });
+  after(async () => {
+    await cluster?.destroy();
+  });
 }
