@@ -158,17 +158,21 @@ describe('tunables', () => {
 describe('ctdbd start-up with bad configuration', () => {
   const base = mkdtempSync(join(tmpdir(), 'ctdbd-conf-'));
   after(() => rmSync(base, { recursive: true, force: true }));
-
-  test('exits 1 with the file, line and key in the message', () => {
-    writeFileSync(join(base, 'nodes'), '127.0.0.1\n');
-    writeFileSync(join(base, 'ctdb.conf'), '[cluster]\n  leader timout = 5\n');
+  /** Runs ctdbd on `base` until it exits (start-up fails before it would serve). */
+  const startCtdbd = () => {
     const [cmd, ...args] = helperCommand('ctdbd');
-    const r = spawnSync(cmd!, [...args, '-i'], {
+    return spawnSync(cmd!, [...args, '-i'], {
       env: { ...process.env, CTDB_TEST_MODE: 'yes', CTDB_BASE: base },
       encoding: 'utf8',
       input: '',
       timeout: 30_000,
     });
+  };
+
+  test('exits 1 with the file, line and key in the message', () => {
+    writeFileSync(join(base, 'nodes'), '127.0.0.1\n');
+    writeFileSync(join(base, 'ctdb.conf'), '[cluster]\n  leader timout = 5\n');
+    const r = startCtdbd();
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
@@ -179,13 +183,7 @@ describe('ctdbd start-up with bad configuration', () => {
   test('an unknown tunable in ctdb.tunables stops start-up too', () => {
     writeFileSync(join(base, 'ctdb.conf'), '');
     writeFileSync(join(base, 'ctdb.tunables'), 'KeepaliveInterval=1\nBogusTunable=3\n');
-    const [cmd, ...args] = helperCommand('ctdbd');
-    const r = spawnSync(cmd!, [...args, '-i'], {
-      env: { ...process.env, CTDB_TEST_MODE: 'yes', CTDB_BASE: base },
-      encoding: 'utf8',
-      input: '',
-      timeout: 30_000,
-    });
+    const r = startCtdbd();
     assert.equal(r.status, 1);
     assert.match(r.stderr, /ctdb\.tunables:2: BogusTunable: unknown tunable/);
   });
@@ -193,13 +191,7 @@ describe('ctdbd start-up with bad configuration', () => {
   test('a cluster lock helper command that is empty stops start-up, naming the file', () => {
     rmSync(join(base, 'ctdb.tunables'), { force: true });
     writeFileSync(join(base, 'ctdb.conf'), '[cluster]\n  cluster lock = !\n');
-    const [cmd, ...args] = helperCommand('ctdbd');
-    const r = spawnSync(cmd!, [...args, '-i'], {
-      env: { ...process.env, CTDB_TEST_MODE: 'yes', CTDB_BASE: base },
-      encoding: 'utf8',
-      input: '',
-      timeout: 30_000,
-    });
+    const r = startCtdbd();
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
