@@ -15,6 +15,7 @@ import { socketInUse } from '../runtime/daemon/clients.js';
 import { Ctdbd } from '../runtime/daemon/ctdbd.js';
 import {
   EventdChild,
+  HostedEventd,
   NoEventRunner,
   eventdAvailable,
   type EventRunner,
@@ -83,12 +84,12 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
-  const log = createLogger({
+  const logTo = {
     location: interactive ? 'stderr' : config.logging.location,
     level: config.logging.logLevel,
-    name: 'ctdbd',
     fallbackFile: join(paths.varDir, 'log.ctdb'),
-  });
+  };
+  const log = createLogger({ ...logTo, name: 'ctdbd' });
   const sock = socketPath('ctdbd', process.env);
   mkdirSync(paths.runDir, { recursive: true });
   if (await socketInUse(sock)) fail(`ctdbd: already running (socket ${sock} is in use)`);
@@ -97,15 +98,19 @@ async function main(argv: readonly string[]): Promise<void> {
   if (process.env.CTDB_HELPER_BINDIR === undefined || process.env.CTDB_HELPER_BINDIR === '')
     process.env.CTDB_HELPER_BINDIR = prepareHelperBinDir(join(paths.runDir, 'helpers'));
 
-  // The event daemon starts while we find our address: both take a while.
+  // The event daemon starts while we find our address: both take a while. It runs inside this
+  // process unless CTDBD_EVENTD_PROCESS asks for CTDB's separate ctdb-eventd process.
   const running: { daemon?: Ctdbd } = {};
-  const eventsReady: Promise<EventRunner> = eventdAvailable()
-    ? EventdChild.start(log, () => {
-        // Set once the daemon exists; eventd may go away before that.
-        if (running.daemon !== undefined) running.daemon.abort(1);
-        else process.exit(1);
-      })
-    : Promise.resolve(new NoEventRunner());
+  const separateEventd = (process.env.CTDBD_EVENTD_PROCESS ?? '') !== '';
+  const eventsReady: Promise<EventRunner> = !separateEventd
+    ? HostedEventd.start(log, createLogger({ ...logTo, name: 'ctdb-eventd' }))
+    : eventdAvailable()
+      ? EventdChild.start(log, () => {
+          // Set once the daemon exists; eventd may go away before that.
+          if (running.daemon !== undefined) running.daemon.abort(1);
+          else process.exit(1);
+        })
+      : Promise.resolve(new NoEventRunner());
   // Handled below, after binding; this only keeps an early failure from counting as unhandled.
   eventsReady.catch(() => undefined);
 

@@ -3,7 +3,6 @@
 // of retransmitting for minutes.
 import type { Connection } from './connection.js';
 import { reverseConnection } from './connection.js';
-import { listConnections } from './list.js';
 import { sendSegment } from './segment.js';
 
 /**
@@ -41,6 +40,9 @@ export function tickleAll(pairs: readonly Connection[]): TickleResult {
  * pair of `tickled` (formatConnection) as CTDB's shell function does.
  */
 export async function tickleConnections(ip: string): Promise<TickleResult> {
+  // Loaded here: the sock_diag dump needs the netlink package (≈ 10 MB of JavaScript), which
+  // ctdbd, sending only tickles it already knows, should not carry.
+  const { listConnections } = await import('./list.js');
   const conns = await listConnections(ip);
   const pairs = conns.flatMap((c) => [c, reverseConnection(c)]);
   return tickleAll(pairs);

@@ -1,13 +1,15 @@
-// Starting, supervising and talking to the event daemon. ctdbd starts `ctdb-eventd -P <pid>
-// -S <fd>` and waits (10 s) for a native unsigned 0 on the pipe; if the pipe later becomes
-// readable or closes, eventd has gone away and ctdbd exits, as CTDB does. Events are run over
-// eventd's Unix socket with the event protocol (component `legacy`).
+// Starting, supervising and talking to the event daemon. By default it runs inside ctdbd
+// (HostedEventd). With CTDBD_EVENTD_PROCESS=1, ctdbd starts `ctdb-eventd -P <pid> -S <fd>` as
+// CTDB does and waits for a native unsigned 0 on the pipe; if the pipe later becomes readable
+// or closes, eventd has gone away and ctdbd exits. Either way events are run over eventd's Unix
+// socket with the event protocol (component `legacy`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { Cmd, PacketFramer, decodeReply, encodeRequest } from '../eventd/protocol.js';
+import { EventdClient, EventdConnectionError } from '../eventd/client.js';
 import { eventdPaths, socketPath as eventdSocketPath } from '../eventd/paths.js';
+import { startEventd, type RunningEventd } from '../eventd/daemon.js';
+import type { EventdLog } from '../eventd/log.js';
 import type { Logger } from '../logging/index.js';
 import { helperCommand, projectRoot } from '../paths/index.js';
 import { join } from 'node:path';
@@ -40,17 +42,52 @@ export function eventdAvailable(): boolean {
   );
 }
 
+/**
+ * Runs events (component `legacy`) over the event daemon's socket, connecting on first use and
+ * again after a lost connection; a run the connection failed under answers EIO, as in CTDB.
+ */
+class EventdConnection {
+  private client: Promise<EventdClient> | undefined;
+
+  constructor(
+    private readonly sockPath: string,
+    private readonly log: Logger,
+  ) {}
+
+  async run(event: string, args: readonly string[], timeoutSeconds: number): Promise<number> {
+    try {
+      this.client ??= EventdClient.connect(this.sockPath);
+      const client = await this.client;
+      return await client.run(
+        'legacy',
+        event,
+        args.length > 0 ? args.join(' ') : null,
+        timeoutSeconds,
+      );
+    } catch (err) {
+      if (!(err instanceof EventdConnectionError)) throw err;
+      this.log.error(`event daemon: ${err.message}`);
+      this.client = undefined;
+      return 5; // EIO
+    }
+  }
+
+  close(): void {
+    void this.client?.then(
+      (c) => c.close(),
+      () => undefined,
+    );
+    this.client = undefined;
+  }
+}
+
+/** `ctdb-eventd` as its own process, as CTDB runs it (CTDBD_EVENTD_PROCESS=1). */
 export class EventdChild implements EventRunner {
-  private socket: Socket | undefined;
-  private readonly framer = new PacketFramer();
-  private nextReqid = 1;
-  private readonly pending = new Map<number, (result: number) => void>();
   private stopping = false;
 
   private constructor(
     private readonly child: ChildProcess,
-    private readonly sockPath: string,
-    private readonly log: Logger,
+    private readonly conn: EventdConnection,
   ) {}
 
   /** Starts eventd and waits for its ready signal. `onGone` runs if it later exits. */
@@ -85,7 +122,7 @@ export class EventdChild implements EventRunner {
       throw new EventdStartError('Failed to initialize event daemon');
     }
     const sockPath = eventdSocketPath(eventdPaths(process.env));
-    const e = new EventdChild(child, sockPath, log);
+    const e = new EventdChild(child, new EventdConnection(sockPath, log));
     // Anything further on the pipe, its closing (eventd keeps its end open while it runs), or
     // the child's exit means eventd went away, as in CTDB.
     let gone = false;
@@ -111,62 +148,48 @@ export class EventdChild implements EventRunner {
     return this.child.pid;
   }
 
-  private async connection(): Promise<Socket> {
-    if (this.socket !== undefined && !this.socket.destroyed) return this.socket;
-    const s = await new Promise<Socket>((resolve, reject) => {
-      const sock = connect(this.sockPath, () => resolve(sock));
-      sock.once('error', reject);
-    });
-    s.on('data', (chunk: Buffer) => {
-      let packets: Buffer[];
-      try {
-        packets = this.framer.push(chunk);
-      } catch (err) {
-        this.log.error(`bad packet from eventd: ${(err as Error).message}`);
-        s.destroy();
-        return;
-      }
-      for (const p of packets) {
-        try {
-          const { header, reply } = decodeReply(p);
-          const done = this.pending.get(header.reqid);
-          this.pending.delete(header.reqid);
-          done?.(reply.result);
-        } catch (err) {
-          this.log.error(`bad reply from eventd: ${(err as Error).message}`);
-        }
-      }
-    });
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      for (const done of this.pending.values()) done(5 /* EIO */);
-      this.pending.clear();
-    });
-    this.socket = s;
-    return s;
-  }
-
-  async run(event: string, args: readonly string[], timeoutSeconds: number): Promise<number> {
-    const s = await this.connection();
-    const reqid = this.nextReqid++;
-    return new Promise<number>((resolve) => {
-      this.pending.set(reqid, resolve);
-      s.write(
-        encodeRequest(reqid, {
-          cmd: Cmd.RUN,
-          component: 'legacy',
-          event,
-          args: args.length > 0 ? args.join(' ') : null,
-          timeout: timeoutSeconds,
-          flags: 0,
-        }),
-      );
-    });
+  run(event: string, args: readonly string[], timeoutSeconds: number): Promise<number> {
+    return this.conn.run(event, args, timeoutSeconds);
   }
 
   stop(): void {
     this.stopping = true;
-    this.socket?.destroy();
+    this.conn.close();
     this.child.kill('SIGTERM');
+  }
+}
+
+/**
+ * The event daemon inside ctdbd's own process (the default). It is the same daemon — the same
+ * socket, protocol and scripts' process groups, so `ctdb event …` and Debian's ctdb-event drive
+ * it as before — without a second Node runtime per node (≈ 40 MB of memory and a second
+ * start-up). Nothing is lost in robustness: scripts still run in their own processes, hung
+ * TypeScript hooks in a worker thread that is terminated, and when the event daemon fails
+ * ctdbd stops either way, as CTDB's ctdbd exits when its eventd goes away.
+ */
+export class HostedEventd implements EventRunner {
+  private constructor(
+    private readonly daemon: RunningEventd,
+    private readonly conn: EventdConnection,
+  ) {}
+
+  /** `eventdLog` carries the event daemon's own lines (CTDB logs them as ctdb-eventd). */
+  static async start(log: Logger, eventdLog: EventdLog): Promise<HostedEventd> {
+    let daemon: RunningEventd;
+    try {
+      daemon = await startEventd({ env: process.env, hosted: true, log: eventdLog });
+    } catch (err) {
+      throw new EventdStartError(`Failed to initialize event daemon: ${(err as Error).message}`);
+    }
+    return new HostedEventd(daemon, new EventdConnection(daemon.socket, log));
+  }
+
+  run(event: string, args: readonly string[], timeoutSeconds: number): Promise<number> {
+    return this.conn.run(event, args, timeoutSeconds);
+  }
+
+  stop(): void {
+    this.conn.close();
+    this.daemon.stop('ctdbd is stopping');
   }
 }

@@ -22,6 +22,11 @@ export interface EventdOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly paths?: EventdPaths;
   readonly log?: EventdLog;
+  /**
+   * Hosted inside another daemon (ctdbd): leave the process's signals and pidfile to the host.
+   * Standalone, SIGTERM/SIGINT stop the event daemon and the pidfile names this process.
+   */
+  readonly hosted?: boolean;
 }
 
 export interface RunningEventd {
@@ -41,6 +46,7 @@ function logFor(env: NodeJS.ProcessEnv, level: string, location: string | undefi
 
 export async function startEventd(opts: EventdOptions = {}): Promise<RunningEventd> {
   const env = opts.env ?? process.env;
+  const hosted = opts.hosted === true;
   const paths = opts.paths ?? eventdPaths(env);
   const config = readEventdConfig(paths.etcDir);
   const log = opts.log ?? logFor(env, config.logLevel, config.logLocation);
@@ -76,22 +82,22 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
     stopping = true;
     log.notice(`Shutting down: ${reason}`);
     clearTimeout(parentTimer);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    process.off('SIGHUP', onHup);
-    process.off('SIGUSR1', onUsr1);
+    if (!hosted) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onHup);
+      process.off('SIGUSR1', onUsr1);
+    }
     server.close();
     pool.close();
     forks?.close();
     for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
     liveGroups.clear();
     rmSync(sock, { force: true });
-    rmSync(pidfile, { force: true });
+    if (!hosted) rmSync(pidfile, { force: true });
     resolveStopped();
   };
   const onSignal = (sig: NodeJS.Signals): void => stop(`received ${sig}`);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
   // SIGHUP (reopen logs) and SIGUSR1 (reload config) must not end the daemon. Our logs are
   // written synchronously to a descriptor or reopened per line, and the only setting that
   // matters (the debug script) is, as in CTDB, read once at startup; a reload only checks it.
@@ -104,11 +110,15 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
       log.warning(`Failed to reload configuration: ${(err as Error).message}`);
     }
   };
-  process.on('SIGHUP', onHup);
-  process.on('SIGUSR1', onUsr1);
-  // The pidfile says "up": written only once a SIGTERM would be handled (a signal arriving
-  // before that would end the process without cleaning up).
-  writeFileSync(pidfile, `${process.pid}\n`);
+  if (!hosted) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onHup);
+    process.on('SIGUSR1', onUsr1);
+    // The pidfile says "up": written only once a SIGTERM would be handled (a signal arriving
+    // before that would end the process without cleaning up).
+    writeFileSync(pidfile, `${process.pid}\n`);
+  }
   log.notice(`daemon started, pid=${process.pid}`);
 
   if (opts.parentPid !== undefined) {

@@ -1,7 +1,6 @@
 // The real backings of NodeIps' interfaces, for ctdbd to pass in: the event daemon for the IP
 // events, the kernel's address table (netlink) for "is this address here", and lib/neighbours
 // for gratuitous ARP / neighbour advertisements with tickle ACKs.
-import { findAddress } from '../../lib/net/index.js';
 import { announceAddress } from '../../lib/neighbours/index.js';
 import type { EventdClient } from '../eventd/client.js';
 import type { Announcer, EventRunner, KernelAddresses } from './node-ips.js';
@@ -20,11 +19,18 @@ export function eventdRunner(
   };
 }
 
-/** The kernel's view; `checked` false (CTDB_TEST_MODE) keeps addresses logical only. */
+/**
+ * The kernel's view; `checked` false (CTDB_TEST_MODE) keeps addresses logical only. The netlink
+ * code (≈ 10 MB of JavaScript) loads at the first check, so a test-mode daemon never loads it.
+ */
 export function kernelAddresses(checked: boolean): KernelAddresses {
   return {
     checked,
-    hasAddress: async (address) => checked && (await findAddress(address)) !== undefined,
+    hasAddress: async (address) => {
+      if (!checked) return false;
+      const { findAddress } = await import('../../lib/net/index.js');
+      return (await findAddress(address)) !== undefined;
+    },
   };
 }
 

@@ -185,6 +185,13 @@ export class NodeTransport extends EventEmitter<TransportEvents> {
     peer.in = s;
     s.setNoDelay(true);
     s.setKeepAlive(true);
+    // A peer that connects to us is listening: connect back now rather than at the next retry
+    // (at start-up, the nodes that came up first would otherwise wait up to a second).
+    if (peer.out === undefined && peer.retry !== undefined) {
+      clearTimeout(peer.retry);
+      peer.retry = undefined;
+      this.connectOut(peer);
+    }
     const parser = new FrameParser({
       onFrame: (f) => {
         peer.received++;

@@ -1,8 +1,10 @@
-// ctdbd supervises its event daemon over the `-S` status pipe as CTDB does: eventd writes a
-// native 0 when ready and keeps its end open while it runs, so ctdbd reads that pipe closing as
-// "eventd went away" and exits. One node in its own namespace.
+// The event daemon inside ctdbd (the default) and as its own process (CTDBD_EVENTD_PROCESS=1).
+// Hosted, it serves its socket from ctdbd's process: Debian's ctdb-event tool drives it and the
+// node's scripts run. As a process, ctdbd supervises it over the `-S` status pipe as CTDB does:
+// eventd writes a native 0 when ready and keeps its end open while it runs, so ctdbd reads that
+// pipe closing as "eventd went away" and exits. One node in its own namespace each.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,28 +25,92 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('ctdbd and its event daemon', { skip: can.ok ? false : can.reason }, () => {
+/** One node in its own namespace, started and waited for until healthy. */
+async function startNode(
+  label: string,
+  extraEnv: NodeJS.ProcessEnv,
+): Promise<{ lab: NetLab; dir: string; base: string; daemon: LabProcess }> {
+  const lab = await NetLab.create({ nodes: 1, client: false, label });
+  const dir = mkdtempSync(join(tmpdir(), `ctdbd-${label}-`));
+  const base = join(dir, 'node.0');
+  writeNodeConfig(base, [lab.nodes[0]!.privateAddress!], 0);
+  const daemon = lab.nodes[0]!.spawn([...helperCommand('ctdbd'), '-i'], {
+    env: { ...nodeEnv(base), ...extraEnv },
+    stdinPipe: true,
+  });
+  // Generous: on a loaded machine each process needs seconds just to load.
+  const deadline = Date.now() + 120_000;
+  while (!healthy(await probe(socketOf(base), 1500), 1)) {
+    if (!daemon.running) throw new Error(`ctdbd exited:\n${daemon.output()}`);
+    if (Date.now() > deadline) throw new Error(`not healthy:\n${daemon.output()}`);
+    await sleep(250);
+  }
+  return { lab, dir, base, daemon };
+}
+
+/** Pids of running processes whose command line mentions `word` and whose CTDB_BASE is `base`. */
+function processesOf(base: string, word: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (cmd.includes(word) && env.includes(`CTDB_BASE=${base}`)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+const CTDB_EVENT_TOOL = '/usr/libexec/ctdb/ctdb-event';
+
+describe('the event daemon inside ctdbd', { skip: can.ok ? false : can.reason }, () => {
+  let node: Awaited<ReturnType<typeof startNode>>;
+
+  before(async () => {
+    node = await startNode('evhost', {});
+  });
+
+  after(async () => {
+    node?.daemon.closeStdin();
+    await node?.lab.destroy();
+    if (node?.dir !== undefined) rmSync(node.dir, { recursive: true, force: true });
+  });
+
+  test('no ctdb-eventd process runs; the node ran its start-up events', () => {
+    assert.ok(processesOf(node.base, 'ctdbd').length > 0, 'ctdbd is found by the same check');
+    assert.deepEqual(processesOf(node.base, 'ctdb-eventd'), []);
+    assert.match(node.daemon.output(), /CTDB daemon startup completed/);
+    assert.doesNotMatch(node.daemon.output(), /Eventd went away/);
+  });
+
+  test(
+    "Debian's ctdb-event drives the hosted daemon over its socket",
+    {
+      skip: existsSync(CTDB_EVENT_TOOL) ? false : `${CTDB_EVENT_TOOL} is not installed`,
+    },
+    async () => {
+      const env = { ...nodeEnv(node.base) };
+      const host = node.lab.nodes[0]!;
+      const run = await host.run([CTDB_EVENT_TOOL, 'run', '10', 'legacy', 'monitor'], { env });
+      assert.equal(run.code, 0, `ctdb-event run: ${run.stdout}${run.stderr}`);
+      const status = await host.run([CTDB_EVENT_TOOL, 'status', 'legacy', 'monitor'], { env });
+      assert.equal(status.code, 0, `ctdb-event status: ${status.stdout}${status.stderr}`);
+      assert.match(status.stdout, /00\.ctdb\s+OK/);
+    },
+  );
+});
+
+describe('ctdbd and its event daemon as a process', { skip: can.ok ? false : can.reason }, () => {
   let lab: NetLab;
   let dir: string;
   let base: string;
   let daemon: LabProcess;
 
   before(async () => {
-    lab = await NetLab.create({ nodes: 1, client: false, label: 'evsup' });
-    dir = mkdtempSync(join(tmpdir(), 'ctdbd-evsup-'));
-    base = join(dir, 'node.0');
-    writeNodeConfig(base, [lab.nodes[0]!.privateAddress!], 0);
-    daemon = lab.nodes[0]!.spawn([...helperCommand('ctdbd'), '-i'], {
-      env: nodeEnv(base),
-      stdinPipe: true,
-    });
-    // Generous: on a loaded machine each process needs seconds just to load.
-    const deadline = Date.now() + 120_000;
-    while (!healthy(await probe(socketOf(base), 1500), 1)) {
-      if (!daemon.running) throw new Error(`ctdbd exited:\n${daemon.output()}`);
-      if (Date.now() > deadline) throw new Error(`not healthy:\n${daemon.output()}`);
-      await sleep(250);
-    }
+    ({ lab, dir, base, daemon } = await startNode('evsup', { CTDBD_EVENTD_PROCESS: '1' }));
   });
 
   after(async () => {
