@@ -15,7 +15,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../runtime/paths/index.js';
-import { healthy, nodeEnv, probe, socketOf, writeNodeConfig } from '../tools/local-cluster.js';
+import { healthy, nodeEnv, socketOf, writeNodeConfig } from '../tools/local-cluster.js';
+import { HealthWatcher } from './support/health-watch.js';
 import { NetLab, canCreateNamespaces, type LabProcess } from '../test/support/netlab.js';
 
 const REAL_CTDBD = '/usr/sbin/ctdbd';
@@ -85,13 +86,17 @@ async function runCluster(
       procs.push(host.spawn(argv, { env: nodeEnv(bases[i]!), stdinPipe: true }));
     let startMs: number | undefined;
     const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline) {
-      const ps = await Promise.all(bases.map((b) => probe(socketOf(b), 1500)));
-      if (ps.every((p) => healthy(p, nodes))) {
-        startMs = performance.now() - t0;
-        break;
+    const watchers = bases.map((b) => new HealthWatcher(socketOf(b)));
+    try {
+      while (Date.now() < deadline) {
+        if (watchers.every((w) => healthy(w.state, nodes))) {
+          startMs = performance.now() - t0;
+          break;
+        }
+        await sleep(20);
       }
-      await sleep(100);
+    } finally {
+      for (const w of watchers) w.close();
     }
     if (startMs === undefined) {
       process.stderr.write(`${kind}: cluster not healthy within 120 s\n`);
