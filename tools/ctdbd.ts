@@ -90,6 +90,15 @@ async function main(argv: readonly string[]): Promise<void> {
     fallbackFile: join(paths.varDir, 'log.ctdb'),
   };
   const log = createLogger({ ...logTo, name: 'ctdbd' });
+  const eventdLog = createLogger({ ...logTo, name: 'ctdb-eventd' });
+  // As CTDB's ctdbd: SIGHUP reopens the logs (logrotate), SIGUSR1 is ignored. Node's default
+  // for both would end the process.
+  process.on('SIGHUP', () => {
+    log.reopen();
+    eventdLog.reopen();
+    log.notice('Reopened logs');
+  });
+  process.on('SIGUSR1', () => undefined);
   const sock = socketPath('ctdbd', process.env);
   mkdirSync(paths.runDir, { recursive: true });
   if (await socketInUse(sock)) fail(`ctdbd: already running (socket ${sock} is in use)`);
@@ -103,7 +112,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const running: { daemon?: Ctdbd } = {};
   const separateEventd = (process.env.CTDBD_EVENTD_PROCESS ?? '') !== '';
   const eventsReady: Promise<EventRunner> = !separateEventd
-    ? HostedEventd.start(log, createLogger({ ...logTo, name: 'ctdb-eventd' }))
+    ? HostedEventd.start(log, eventdLog)
     : eventdAvailable()
       ? EventdChild.start(log, () => {
           // Set once the daemon exists; eventd may go away before that.

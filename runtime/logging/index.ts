@@ -26,6 +26,8 @@ export interface Logger {
   setLevel(level: LogLevelName): void;
   level(): LogLevelName;
   child(bindings: Record<string, unknown>): Logger;
+  /** Opens the log file again (after logrotate moved it); nothing for stderr. */
+  reopen(): void;
 }
 
 export interface LoggerOptions {
@@ -73,7 +75,10 @@ function destinationFor(opts: LoggerOptions): pino.DestinationStream {
   return pino.destination({ dest: file, sync: true, mkdir: true });
 }
 
-function wrap(p: pino.Logger<'ERROR' | 'WARNING' | 'NOTICE' | 'INFO' | 'DEBUG'>): Logger {
+function wrap(
+  p: pino.Logger<'ERROR' | 'WARNING' | 'NOTICE' | 'INFO' | 'DEBUG'>,
+  dest: pino.DestinationStream,
+): Logger {
   const at =
     (level: LogLevelName) =>
     (msg: string, fields?: Record<string, unknown>): void => {
@@ -90,11 +95,16 @@ function wrap(p: pino.Logger<'ERROR' | 'WARNING' | 'NOTICE' | 'INFO' | 'DEBUG'>)
       p.level = level;
     },
     level: () => p.level as LogLevelName,
-    child: (bindings) => wrap(p.child(bindings)),
+    child: (bindings) => wrap(p.child(bindings), dest),
+    reopen: () => {
+      const file = dest as { reopen?: () => void };
+      file.reopen?.();
+    },
   };
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
+  const dest = destinationFor(opts);
   const p = pino(
     {
       name: opts.name,
@@ -103,9 +113,9 @@ export function createLogger(opts: LoggerOptions): Logger {
       useOnlyCustomLevels: true,
       base: { pid: process.pid, name: opts.name },
     },
-    destinationFor(opts),
+    dest,
   );
-  return wrap(p);
+  return wrap(p, dest);
 }
 
 /** A logger that drops everything (for unit tests of components that log). */
@@ -123,6 +133,7 @@ export function silentLogger(): Logger {
     },
     level: () => lvl,
     child: () => l,
+    reopen: noop,
   };
   return l;
 }
