@@ -22,6 +22,10 @@
 //   captureClose(fd) -> Promise<undefined>
 //       Frees the descriptor at once (it can no longer be read or closed); the close itself
 //       runs in a worker thread because it can take tens of milliseconds.
+//   hasAddress(addr: Buffer(4|16)) -> boolean
+//       Whether an interface of the current network namespace holds addr: one rtnetlink
+//       address dump of its family. For ctdbd's once-a-second "are my public addresses
+//       really here" check, which would otherwise load a whole netlink library.
 //
 // The sending sockets are opened once per process and kept (see send_socket).
 //
@@ -35,7 +39,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/if_addr.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -797,6 +804,94 @@ static napi_value capture_read(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Is an address on one of our interfaces?
+
+// Walks one rtnetlink RTM_GETADDR dump of `family`; true when some interface holds `want`.
+// Sets *err (an errno) when the dump fails.
+static bool dump_has_address(int family, const uint8_t *want, size_t len, int *err) {
+  *err = 0;
+  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (s < 0) {
+    *err = errno;
+    return false;
+  }
+  struct {
+    struct nlmsghdr nh;
+    struct ifaddrmsg ifa;
+  } req;
+  memset(&req, 0, sizeof(req));
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+  req.nh.nlmsg_type = RTM_GETADDR;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.nh.nlmsg_seq = 1;
+  req.ifa.ifa_family = (uint8_t)family;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(s, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+    *err = errno;
+    close(s);
+    return false;
+  }
+  // 32 KiB holds hundreds of addresses per read; the kernel sends the dump in several reads.
+  static __thread uint8_t buf[32768];
+  bool found = false;
+  for (;;) {
+    ssize_t n = recv(s, buf, sizeof(buf), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      break;
+    }
+    if (n == 0) break;
+    bool done = false;
+    for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+         nh = NLMSG_NEXT(nh, n)) {
+      if (nh->nlmsg_type == NLMSG_DONE) {
+        done = true;
+        break;
+      }
+      if (nh->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = NLMSG_DATA(nh);
+        *err = e->error < 0 ? -e->error : EIO;
+        done = true;
+        break;
+      }
+      if (nh->nlmsg_type != RTM_NEWADDR || found) continue;
+      const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
+      if (ifa->ifa_family != family) continue;
+      int alen = (int)IFA_PAYLOAD(nh);
+      for (const struct rtattr *rta = IFA_RTA(ifa); RTA_OK(rta, alen); rta = RTA_NEXT(rta, alen)) {
+        // IFA_LOCAL is the interface's own address on point-to-point links, IFA_ADDRESS
+        // elsewhere (where both are the same).
+        if ((rta->rta_type == IFA_LOCAL || rta->rta_type == IFA_ADDRESS) &&
+            RTA_PAYLOAD(rta) == len && memcmp(RTA_DATA(rta), want, len) == 0) {
+          found = true;
+          break;
+        }
+      }
+    }
+    if (done) break;
+  }
+  close(s);
+  return found && *err == 0;
+}
+
+static napi_value has_address(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  uint8_t addr[16];
+  size_t len;
+  if (!get_addr(env, argv[0], 0, addr, &len)) return NULL;
+  int err;
+  bool found = dump_has_address(len == 4 ? AF_INET : AF_INET6, addr, len, &err);
+  if (err != 0) {
+    throw_errno(env, err, "address dump", len == 4 ? "IPv4" : "IPv6");
+    return NULL;
+  }
+  return js_bool(env, found);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -807,6 +902,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"captureOpen", NULL, capture_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"captureRead", NULL, capture_read, NULL, NULL, NULL, napi_enumerable, NULL},
       {"captureClose", NULL, capture_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"hasAddress", NULL, has_address, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -35,6 +35,7 @@ interface RawnetAddon {
   captureOpen(): number;
   captureRead(fd: number, timeoutMs: number, maxPackets: number): Promise<CapturedSegment[]>;
   captureClose(fd: number): Promise<void>;
+  hasAddress(addr: Buffer): boolean;
 }
 
 /** The window our own tickles and resets carry, so a capture can recognise them. */
@@ -123,4 +124,6 @@ export const rawnet = {
   },
   /** Frees `fd` at once; the returned promise settles when the socket is actually closed. */
   captureClose: (fd: number): Promise<void> => call((a) => a.captureClose(fd)),
+  /** Whether an interface of this network namespace holds the address (4 or 16 bytes). */
+  hasAddress: (addr: Buffer): boolean => call((a) => a.hasAddress(addr)),
 };

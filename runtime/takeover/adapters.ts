@@ -1,6 +1,7 @@
 // The real backings of NodeIps' interfaces, for ctdbd to pass in: the event daemon for the IP
 // events, the kernel's address table (netlink) for "is this address here", and lib/neighbours
 // for gratuitous ARP / neighbour advertisements with tickle ACKs.
+import { holdsAddress } from '../../lib/net/local-address.js';
 import { announceAddress } from '../../lib/neighbours/index.js';
 import type { EventdClient } from '../eventd/client.js';
 import type { Announcer, EventRunner, KernelAddresses } from './node-ips.js';
@@ -20,16 +21,19 @@ export function eventdRunner(
 }
 
 /**
- * The kernel's view; `checked` false (CTDB_TEST_MODE) keeps addresses logical only. The netlink
- * code (≈ 10 MB of JavaScript) loads at the first check, so a test-mode daemon never loads it.
+ * The kernel's view; `checked` false (CTDB_TEST_MODE) keeps addresses logical only. One
+ * rtnetlink dump in the rawnet addon per check: ctdbd need not carry the netlink package
+ * (≈ 10 MB of JavaScript) for it.
  */
 export function kernelAddresses(checked: boolean): KernelAddresses {
   return {
     checked,
-    hasAddress: async (address) => {
-      if (!checked) return false;
-      const { findAddress } = await import('../../lib/net/index.js');
-      return (await findAddress(address)) !== undefined;
+    hasAddress: (address) => {
+      try {
+        return Promise.resolve(checked && holdsAddress(address));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
   };
 }
