@@ -7,6 +7,13 @@
     {
       "target_name": "rawnet",
       "sources": ["lib/native/rawnet.c"]
+    },
+    {
+      "target_name": "ctdb_mutex_fcntl_helper",
+      "type": "executable",
+      "sources": ["lib/native/mutex_fcntl_helper.c"],
+      "cflags": ["-std=c11", "-O2", "-Wall", "-Wextra"],
+      "ldflags": ["-pthread"]
     }
   ]
 }

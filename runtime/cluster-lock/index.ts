@@ -2,7 +2,13 @@
 export { ClusterMutex } from './mutex.js';
 export type { ClusterMutexOptions, ClusterMutexState, LossReason, TakeResult } from './mutex.js';
 export { MutexStatus, describeStatus } from './status.js';
-export { parseClusterLockSetting, helperArgv, ourHelperCommand } from './setting.js';
+export {
+  parseClusterLockSetting,
+  helperArgv,
+  nativeHelperPath,
+  ourHelperCommand,
+  scriptHelperCommand,
+} from './setting.js';
 export type { ClusterLockSetting, OurHelper } from './setting.js';
 export { checkLockDuringRecovery, RECMODE_CHECK_TIMEOUT_MS } from './recmode-check.js';
 export type { RecmodeLockCheck } from './recmode-check.js';

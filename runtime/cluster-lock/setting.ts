@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { ClusterLockSettingError } from './errors.js';
+import { nativeProgram } from '../paths/index.js';
 import { packageRoot } from './native.js';
 
 export type ClusterLockSetting =
@@ -26,12 +27,17 @@ export function parseClusterLockSetting(value: string): ClusterLockSetting {
 /** The helpers this package ships, by their installed names. */
 export type OurHelper = 'ctdb_mutex_fcntl_helper' | 'ctdb_etcd_lock';
 
+/** The built C program for a helper, if it has one and it can be run. */
+export function nativeHelperPath(helper: string): string | undefined {
+  return nativeProgram(helper);
+}
+
 /**
- * The command that runs one of our helpers from this checkout: the built JavaScript when
- * running from dist/, else the TypeScript source through tsx (one process: no wrapper that
- * would stand between the helper and its parent).
+ * The command that runs the JavaScript/TypeScript version of one of our helpers: the built
+ * JavaScript when running from dist/, else the TypeScript source through tsx (one process:
+ * no wrapper that would stand between the helper and its parent).
  */
-export function ourHelperCommand(helper: OurHelper): string[] {
+export function scriptHelperCommand(helper: OurHelper): string[] {
   const root = packageRoot();
   const built = join(root, 'dist', 'tools', `${helper}.js`);
   const runningBuilt = import.meta.url.endsWith('.js');
@@ -43,6 +49,12 @@ export function ourHelperCommand(helper: OurHelper): string[] {
     pathToFileURL(tsx).href,
     join(root, 'tools', `${helper}.ts`),
   ];
+}
+
+/** The command that runs one of our helpers: the C program when built, else the script. */
+export function ourHelperCommand(helper: OurHelper): string[] {
+  const native = nativeHelperPath(helper);
+  return native !== undefined ? [native] : scriptHelperCommand(helper);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Where CTDB's files live. Outside test mode these are Debian's defaults; with CTDB_TEST_MODE
 // set everything moves under $CTDB_BASE (etc = base, run = base/run, var = base/var, share =
 // base/share), as in CTDB, so several nodes can run on one host.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -66,10 +66,33 @@ export function runningFromDist(): boolean {
 }
 
 /**
+ * The tools that also exist as small C programs (lib/native/*.c, built by `npm ci` into
+ * build/Release/<name>): they run for long (a lock helper, for as long as its node leads) or
+ * often, and a C program costs a fraction of a Node process's memory and start-up time.
+ */
+const NATIVE_TOOLS: ReadonlySet<string> = new Set(['ctdb_mutex_fcntl_helper']);
+
+/** The built C program for a tool, if it has one and it is there and executable. */
+export function nativeProgram(tool: string): string | undefined {
+  if (!NATIVE_TOOLS.has(tool)) return undefined;
+  const path = join(projectRoot(), 'build', 'Release', tool);
+  try {
+    if (!statSync(path).isFile()) return undefined;
+    accessSync(path, constants.X_OK);
+    return path;
+  } catch {
+    return undefined; // not built: the Node version serves
+  }
+}
+
+/**
  * The argv that starts one of our helper commands (`ctdb-eventd` → tools/ctdb-eventd.ts):
- * `node dist/tools/X.js` when built, else `node --import tsx tools/X.ts`.
+ * its C program when it has one (nativeProgram), else `node dist/tools/X.js` when built, else
+ * `node --import tsx tools/X.ts`.
  */
 export function helperCommand(tool: string): string[] {
+  const native = nativeProgram(tool);
+  if (native !== undefined) return [native];
   const root = projectRoot();
   const file = tool.replace(/^ctdb-local-cluster$/, 'local-cluster');
   if (runningFromDist()) {

@@ -1,7 +1,7 @@
 // The real CTDB (Debian's ctdbd 4.17) using our helpers as its cluster lock: a 2-node cluster
 // in CTDB_TEST_MODE inside NetLab namespaces (config as ctdb/tests/local_daemons.sh writes it),
 // first with ctdb_etcd_lock against a real etcd, then with ctdb_mutex_fcntl_helper on a shared
-// file. We check that a leader is elected, that the lock is held (in etcd: the key names the
+// file (the C program, then the TypeScript one). We check that a leader is elected, that the lock is held (in etcd: the key names the
 // leader's helper; on disk: F_GETLK names it), and that after kill -9 of the leader's ctdbd the
 // other node takes the lock and leads.
 import assert from 'node:assert/strict';
@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nativeHelperPath } from '../../runtime/cluster-lock/index.js';
 import { getLock } from '../../runtime/cluster-lock/native.js';
 import { EtcdServer, etcdUnavailable } from '../support/etcd.js';
 import { NetLab, canCreateNamespaces, type LabHost, type LabProcess } from '../support/netlab.js';
@@ -37,6 +38,7 @@ function skipReason(): string | undefined {
   return etcdUnavailable();
 }
 const skip = skipReason();
+const nativeFcntlHelper = nativeHelperPath('ctdb_mutex_fcntl_helper');
 
 interface Node {
   host: LabHost;
@@ -206,55 +208,74 @@ describe(
       }
     });
 
-    test('ctdb_mutex_fcntl_helper: one leader holds the file lock; kill -9 of the leader moves it', async () => {
-      const lockFile = join(dir, 'shared', '.ctdb', 'cluster.lock');
-      mkdirSync(join(dir, 'shared', '.ctdb'), { recursive: true });
-      const nodes = setUpNodes(
-        lab,
-        join(dir, 'fcntl'),
-        `!${wrapper(dir, 'ctdb_mutex_fcntl_helper')} ${lockFile}`,
-      );
-      for (const n of nodes) startCtdbd(n);
-      try {
-        const leader = await waitForLeader(nodes, 120_000);
-        const fd = openSync(lockFile, constants.O_RDWR);
-        const holder = getLock(fd, 'write', 0, 1);
-        closeSync(fd);
-        assert.ok(holder !== null, 'nobody holds the lock file');
-        assert.match(
-          readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8'),
-          /ctdb_mutex_fcntl_helper/,
-        );
-        const leaderNode = nodes[leader]!;
-        assert.equal(netns(holder.pid), netns(leaderNode.ctdbd!.pid));
+    // Both implementations of the fcntl helper: the C program is the one nodes run when built.
+    const fcntlHelpers = [
+      {
+        name: 'C',
+        skip:
+          nativeFcntlHelper === undefined
+            ? 'build/Release/ctdb_mutex_fcntl_helper not built'
+            : false,
+        command: () => nativeFcntlHelper ?? '',
+      },
+      { name: 'TypeScript', skip: false, command: () => wrapper(dir, 'ctdb_mutex_fcntl_helper') },
+    ] as const;
+    for (const impl of fcntlHelpers) {
+      test(
+        `ctdb_mutex_fcntl_helper (${impl.name}): one leader holds the file lock; kill -9 of the leader moves it`,
+        { skip: impl.skip },
+        async () => {
+          const shared = join(dir, `shared-${impl.name}`, '.ctdb');
+          const lockFile = join(shared, 'cluster.lock');
+          mkdirSync(shared, { recursive: true });
+          const nodes = setUpNodes(
+            lab,
+            join(dir, `fcntl-${impl.name}`),
+            `!${impl.command()} ${lockFile}`,
+          );
+          for (const n of nodes) startCtdbd(n);
+          try {
+            const leader = await waitForLeader(nodes, 120_000);
+            const fd = openSync(lockFile, constants.O_RDWR);
+            const holder = getLock(fd, 'write', 0, 1);
+            closeSync(fd);
+            assert.ok(holder !== null, 'nobody holds the lock file');
+            assert.match(
+              readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8'),
+              /ctdb_mutex_fcntl_helper/,
+            );
+            const leaderNode = nodes[leader]!;
+            assert.equal(netns(holder.pid), netns(leaderNode.ctdbd!.pid));
 
-        const other = nodes.find((n) => n.pnn !== leader)!;
-        const t0 = Date.now();
-        leaderNode.ctdbd!.kill('SIGKILL');
-        const releasedMs = await timeUntil(
-          () => {
-            const fd2 = openSync(lockFile, constants.O_RDWR);
-            try {
-              return getLock(fd2, 'write', 0, 1)?.pid !== holder.pid;
-            } finally {
-              closeSync(fd2);
-            }
-          },
-          20_000,
-          'release of the old leader lock',
-        );
-        console.log(
-          `Debian ctdbd + ctdb_mutex_fcntl_helper: old lock released ${releasedMs.toFixed(0)} ms after kill -9 of the leader`,
-        );
-        assert.ok(releasedMs < 5000, `the lock lived ${releasedMs} ms`);
-        const next = await waitForLeader([other], 120_000);
-        console.log(
-          `Debian ctdbd + ctdb_mutex_fcntl_helper: new leader ${Date.now() - t0} ms after kill -9 of the leader`,
-        );
-        assert.equal(next, other.pnn);
-      } finally {
-        await stopAll(nodes);
-      }
-    });
+            const other = nodes.find((n) => n.pnn !== leader)!;
+            const t0 = Date.now();
+            leaderNode.ctdbd!.kill('SIGKILL');
+            const releasedMs = await timeUntil(
+              () => {
+                const fd2 = openSync(lockFile, constants.O_RDWR);
+                try {
+                  return getLock(fd2, 'write', 0, 1)?.pid !== holder.pid;
+                } finally {
+                  closeSync(fd2);
+                }
+              },
+              20_000,
+              'release of the old leader lock',
+            );
+            console.log(
+              `Debian ctdbd + ctdb_mutex_fcntl_helper (${impl.name}): old lock released ${releasedMs.toFixed(0)} ms after kill -9 of the leader`,
+            );
+            assert.ok(releasedMs < 5000, `the lock lived ${releasedMs} ms`);
+            const next = await waitForLeader([other], 120_000);
+            console.log(
+              `Debian ctdbd + ctdb_mutex_fcntl_helper (${impl.name}): new leader ${Date.now() - t0} ms after kill -9 of the leader`,
+            );
+            assert.equal(next, other.pnn);
+          } finally {
+            await stopAll(nodes);
+          }
+        },
+      );
+    }
   },
 );

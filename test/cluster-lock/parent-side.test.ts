@@ -11,10 +11,11 @@ import {
   MutexStatus,
   checkLockDuringRecovery,
   helperArgv,
+  nativeHelperPath,
   ourHelperCommand,
   parseClusterLockSetting,
 } from '../../runtime/cluster-lock/index.js';
-import { killAll, pidGone, timeUntil } from './util.js';
+import { killAll, pidGone, root, timeUntil } from './util.js';
 
 const sh = (script: string): string[] => ['/bin/sh', '-c', script];
 
@@ -24,12 +25,24 @@ describe('cluster lock setting', () => {
     assert.deepEqual(s, { kind: 'file', file: '/clusterfs/.ctdb/reclock' });
     const argv = helperArgv(s, {});
     assert.equal(argv.at(-1), '/clusterfs/.ctdb/reclock');
-    assert.match(argv.at(-2) ?? '', /ctdb_mutex_fcntl_helper\.(ts|js)$/);
+    assert.deepEqual(argv.slice(0, -1), ourHelperCommand('ctdb_mutex_fcntl_helper'));
+    assert.match(argv.at(-2) ?? '', /ctdb_mutex_fcntl_helper(\.(ts|js))?$/);
     assert.deepEqual(helperArgv(s, { CTDB_CLUSTER_MUTEX_HELPER: '/opt/h' }), [
       '/opt/h',
       '/clusterfs/.ctdb/reclock',
     ]);
   });
+
+  test(
+    'the C fcntl helper is preferred when built',
+    { skip: nativeHelperPath('ctdb_mutex_fcntl_helper') === undefined ? 'not built' : false },
+    () => {
+      const native = join(root, 'build', 'Release', 'ctdb_mutex_fcntl_helper');
+      assert.deepEqual(ourHelperCommand('ctdb_mutex_fcntl_helper'), [native]);
+      // No C version of the etcd helper: always the script.
+      assert.match(ourHelperCommand('ctdb_etcd_lock').at(-1) ?? '', /ctdb_etcd_lock\.(ts|js)$/);
+    },
+  );
 
   test('!command is split on spaces and tabs, without quoting', () => {
     const s = parseClusterLockSetting(

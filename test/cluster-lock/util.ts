@@ -23,6 +23,10 @@ export class Proc {
   stdout = '';
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Like `exited`, but only once its output has been read to the end. */
+  readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** stderr alone. */
+  stderr = '';
 
   constructor(argv: readonly string[], env: NodeJS.ProcessEnv = process.env) {
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -31,13 +35,17 @@ export class Proc {
       this.out += d;
       this.stdout += d;
     });
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.out += d;
+      this.stderr += d;
+    });
     this.exited = new Promise((r) =>
       this.child.on('exit', (code, signal) => {
         started.delete(this.child);
         r({ code, signal });
       }),
     );
+    this.closed = new Promise((r) => this.child.on('close', (code, signal) => r({ code, signal })));
   }
 
   get pid(): number {

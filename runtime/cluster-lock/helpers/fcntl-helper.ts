@@ -14,8 +14,12 @@
 // the process's fcntl locks; we never open FILE again (stat and access only), and the blocking
 // probe runs on a worker thread on the same descriptor, which adds a byte-1 lock without
 // touching byte 0.
-import { accessSync, closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+//
+// lib/native/mutex_fcntl_helper.c is the same program in C, and the one run when built
+// (setting.ts): keep the two in step, words on stderr included. test/cluster-lock/
+// fcntl-helper.test.ts runs every case against both.
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { HelperUsageError } from '../errors.js';
 import { isContention, setLock, setLockWait } from '../native.js';
 import { watchParent } from '../parent-watch.js';
@@ -79,7 +83,8 @@ export function takeFcntlLock(file: string, log: HelperLog): { status: MutexStat
 async function checkOnce(file: string, fd: number, inode: bigint): Promise<string | undefined> {
   let st;
   try {
-    accessSync(file, constants.R_OK | constants.W_OK);
+    // Both asynchronous: on a hung cluster filesystem they must not stall SIGTERM handling.
+    await access(file, constants.R_OK | constants.W_OK);
     st = await stat(file, { bigint: true });
   } catch (err) {
     return `lock lost - lock file "${file}" open failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
