@@ -2,18 +2,44 @@
   "targets": [
     {
       "target_name": "fcntl_lock",
-      "sources": ["lib/native/fcntl_lock.c"]
+      "sources": [
+        "lib/native/fcntl_lock.c"
+      ]
     },
     {
       "target_name": "rawnet",
-      "sources": ["lib/native/rawnet.c"]
+      "sources": [
+        "lib/native/rawnet.c"
+      ]
     },
     {
       "target_name": "ctdb_mutex_fcntl_helper",
       "type": "executable",
-      "sources": ["lib/native/mutex_fcntl_helper.c"],
-      "cflags": ["-std=c11", "-O2", "-Wall", "-Wextra"],
-      "ldflags": ["-pthread"]
+      "sources": [
+        "lib/native/mutex_fcntl_helper.c"
+      ],
+      "cflags": [
+        "-std=c11",
+        "-O2",
+        "-Wall",
+        "-Wextra"
+      ],
+      "ldflags": [
+        "-pthread"
+      ]
+    },
+    {
+      "target_name": "ctdb_fork_server",
+      "type": "executable",
+      "sources": [
+        "lib/native/fork_server.c"
+      ],
+      "cflags": [
+        "-std=gnu11",
+        "-O2",
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

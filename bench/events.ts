@@ -7,9 +7,11 @@
 // Wall-clock figures on a shared machine swing with its load; the CPU time each daemon's process
 // tree spends per run (the daemon, its helpers, and the scripts it reaped) does much less, so
 // it is printed too. `--baseline DIR` adds the shell path of another checkout of this project
-// (e.g. the previous commit, from `git archive`) to compare before and after side by side.
+// (e.g. the previous commit, from `git archive`) to compare before and after side by side;
+// `--perl` adds our shell path on the Perl fork server (CTDB_TS_EVENTD_FORK_SERVER=perl) next to
+// the C one (build/Release/ctdb_fork_server, used when built).
 //
-//   node --import tsx bench/events.ts [--rounds N] [--baseline DIR]
+//   node --import tsx bench/events.ts [--rounds N] [--warmup N] [--baseline DIR] [--perl]
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
@@ -25,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EventdClient } from '../runtime/eventd/client.js';
+import { serverProgram } from '../runtime/eventd/fork-server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REAL_EVENTD = '/usr/libexec/ctdb/ctdb-eventd';
@@ -33,6 +36,10 @@ const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 15;
 const baselineArg = process.argv.indexOf('--baseline');
 const BASELINE = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
+const WITH_PERL = process.argv.includes('--perl');
+// Runs before timing starts; more of them measure a daemon whose JIT has warmed up.
+const warmupArg = process.argv.indexOf('--warmup');
+const WARMUP = warmupArg > 0 ? Number(process.argv[warmupArg + 1]) : 3;
 
 type Kind = 'ts' | 'shell';
 
@@ -70,8 +77,13 @@ interface Daemon {
   readonly client: EventdClient;
 }
 
-async function startDaemon(label: string, command: string[], base: string): Promise<Daemon> {
-  const env = { ...process.env, CTDB_TEST_MODE: 'yes', CTDB_BASE: base };
+async function startDaemon(
+  label: string,
+  command: string[],
+  base: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Daemon> {
+  const env = { ...process.env, ...extraEnv, CTDB_TEST_MODE: 'yes', CTDB_BASE: base };
   const proc = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'ignore', 'ignore'] });
   const sock = join(base, 'run', 'eventd.socket');
   await waitFor(sock, 15000);
@@ -131,6 +143,7 @@ interface Setup {
   readonly label: string;
   readonly kind: Kind;
   readonly command: (base: string) => string[];
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 const ours = (): string[] => [
@@ -145,6 +158,16 @@ const SETUPS: Setup[] = [
   { label: 'ours/shell', kind: 'shell', command: ours },
   ...(haveReal
     ? [{ label: 'real/shell', kind: 'shell' as const, command: () => [REAL_EVENTD] }]
+    : []),
+  ...(WITH_PERL
+    ? [
+        {
+          label: 'ours/shell-perl',
+          kind: 'shell' as const,
+          command: ours,
+          env: { CTDB_TS_EVENTD_FORK_SERVER: 'perl' },
+        },
+      ]
     : []),
   ...(BASELINE === undefined
     ? []
@@ -170,10 +193,10 @@ const cpu = SETUPS.map(() => [] as number[]);
 for (const n of COUNTS) {
   const bases = SETUPS.map((s) => makeBase(s.kind, n));
   const daemons = await Promise.all(
-    SETUPS.map((s, i) => startDaemon(s.label, s.command(bases[i]!), bases[i]!)),
+    SETUPS.map((s, i) => startDaemon(s.label, s.command(bases[i]!), bases[i]!, s.env)),
   );
   try {
-    for (const d of daemons) for (let i = 0; i < 3; i++) await once(d);
+    for (const d of daemons) for (let i = 0; i < WARMUP; i++) await once(d);
     const times = SETUPS.map(() => [] as number[]);
     const cpu0 = daemons.map((d) => treeCpuMs(d.proc.pid!));
     for (let r = 0; r < ROUNDS; r++)
@@ -223,8 +246,10 @@ const rows = COUNTS.map((n, i) => [
 ]);
 const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
 const line = (cells: string[]): string => cells.map((x, c) => x.padStart(widths[c]!)).join('  ');
+const forkServer = serverProgram(process.env);
 console.log(
-  `monitor event, median of ${ROUNDS} runs (ms)${haveReal ? '' : ' — real ctdb-eventd not installed'}`,
+  `monitor event, median of ${ROUNDS} runs (ms)${haveReal ? '' : ' — real ctdb-eventd not installed'}; ` +
+    `our shell path on the ${forkServer === undefined ? 'no' : forkServer.kind === 'native' ? 'C' : 'Perl'} fork server`,
 );
 console.log(line(header));
 for (const r of rows) console.log(line(r));
@@ -238,6 +263,13 @@ for (const r of [cpuHeader, ...cpuRows])
   console.log(r.map((x, c) => x.padStart(cpuWidths[c]!)).join('  '));
 for (const [label, results] of failures)
   console.log(`\n${label}: ${results.length} run(s) failed (results ${results.join(', ')})`);
+if (WITH_PERL) {
+  const perl = results[SETUPS.findIndex((x) => x.label === 'ours/shell-perl')]!;
+  console.log(
+    `\nours/shell-perl wall ms: ${perl.map((x) => x.toFixed(2)).join(', ')} ` +
+      `(ours/shell ÷ perl: ${sh.map((x, i) => (x / perl[i]!).toFixed(2)).join(', ')})`,
+  );
+}
 if (BASELINE !== undefined) {
   const base = results[SETUPS.length - 1]!;
   console.log(

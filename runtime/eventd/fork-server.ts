@@ -1,9 +1,13 @@
 // A small, long-lived fork server for exec'd scripts. Forking the daemon itself (a large,
-// multi-threaded Node process) costs milliseconds per script; a tiny Perl process (perl-base is
-// Essential on Debian) forks in a fraction of that. Per script it does what CTDB's run_proc
-// does: the child gets a new process group, the daemon's stdin, stdout and stderr on one pipe,
-// argv[0] = the script name, and exits 64+errno if exec fails; the server reads the pipe while
-// the script runs and, when the script exits, drains what is left and reports the wait status.
+// multi-threaded Node process) costs milliseconds per script; a tiny process forks in a fraction
+// of that. Two programs speak the same protocol: the C one (lib/native/fork_server.c, built as
+// build/Release/ctdb_fork_server: vfork, pidfds, about 1 MB resident) when it is built, else
+// the Perl one below (perl-base is Essential on Debian: it works without a compiler).
+// CTDB_TS_EVENTD_FORK_SERVER=perl picks the Perl one even when the C one is there.
+// Per script the server does what CTDB's run_proc does: the child gets a new process group, the
+// daemon's stdin, stdout and stderr on one pipe, argv[0] = the script name, and exits 64+errno
+// if exec fails; the server reads the pipe while the script runs and, when the script exits,
+// drains what is left and reports the wait status.
 //
 // It runs a batch — the consecutive exec'd scripts of one event — by itself: when a script ends
 // with a status that lets the run go on, the next one is forked at once, without waiting for the
@@ -20,14 +24,16 @@
 // Replies (server → daemon), one header line each:
 //   O id length      followed by `length` raw output bytes of script `id`
 //   X id pid status  script `id` ended (after all its output), status as from wait(); pid 0 if
-//                    it was not forked (status then says exit 64+errno): fork failed, or the
-//                    file starts with neither #! nor ELF (ENOEXEC, as execv() would fail)
+//                    it never ran (status then says exit 64+errno): fork failed, the file
+//                    starts with neither #! nor ELF (ENOEXEC, as execv() would fail), or (C
+//                    server: its vfork child hands a failed exec's errno back) exec failed
 //   D id count pid   batch `id` ended after starting `count` scripts; `pid` is the one still
 //                    running (stopped or cancelled), else 0. Its later output is dropped; its
 //                    X still comes when it ends.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot } from '../paths/index.js';
 
 const PERL = String.raw`
 # Kept small on purpose (no POSIX, strict or warnings): every fork copies this process.
@@ -295,15 +301,15 @@ export class ForkServer {
     this.payload = undefined;
     this.dead = false;
     // Looked up first: a spawn of a missing program fails only later, after a batch was sent.
-    const perl = findProgram('perl', this.env.PATH ?? process.env.PATH ?? '/usr/bin:/bin');
-    if (perl === undefined) {
+    const program = serverProgram(this.env);
+    if (program === undefined) {
       this.dead = true;
       this.proc = undefined;
       return;
     }
     try {
       // Scripts inherit the daemon's stdin, as under CTDB: the server holds it as fd 3.
-      const proc = spawn(perl, ['-e', PERL], {
+      const proc = spawn(program.file, program.args, {
         env: this.env,
         stdio: ['pipe', 'pipe', 'pipe', 0],
       }) as ChildProcessWithoutNullStreams;
@@ -458,6 +464,40 @@ export class ForkServer {
     this.closed = true;
     this.proc?.stdin.end();
   }
+}
+
+export interface ServerProgram {
+  readonly kind: 'native' | 'perl';
+  readonly file: string;
+  readonly args: string[];
+}
+
+/** The C fork server's file name under build/Release (binding.gyp's target). */
+export const NATIVE_FORK_SERVER = 'ctdb_fork_server';
+
+/** The built C fork server, when it is there and executable. */
+export function nativeForkServer(): string | undefined {
+  try {
+    const file = join(projectRoot(), 'build', 'Release', NATIVE_FORK_SERVER);
+    accessSync(file, constants.X_OK);
+    return file;
+  } catch {
+    return undefined; // not built (no compiler), or no project root: the Perl server does
+  }
+}
+
+/**
+ * The program to start as the fork server: the C one when built (unless
+ * CTDB_TS_EVENTD_FORK_SERVER=perl), else perl from PATH with the script above; undefined when
+ * neither is there (the daemon then spawns scripts itself).
+ */
+export function serverProgram(env: NodeJS.ProcessEnv): ServerProgram | undefined {
+  if (env.CTDB_TS_EVENTD_FORK_SERVER !== 'perl') {
+    const file = nativeForkServer();
+    if (file !== undefined) return { kind: 'native', file, args: [] };
+  }
+  const perl = findProgram('perl', env.PATH ?? process.env.PATH ?? '/usr/bin:/bin');
+  return perl === undefined ? undefined : { kind: 'perl', file: perl, args: ['-e', PERL] };
 }
 
 /** The first executable `name` on `path`, or undefined. */

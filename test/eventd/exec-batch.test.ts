@@ -15,6 +15,7 @@ import {
 } from './support.js';
 import { EventdClient } from '../../runtime/eventd/client.js';
 import { Errno } from '../../runtime/eventd/errno.js';
+import { nativeForkServer } from '../../runtime/eventd/fork-server.js';
 
 function alive(pid: number): boolean {
   try {
@@ -53,139 +54,176 @@ function children(pid: number): { pid: number; comm: string }[] {
   return out;
 }
 
+/** Process names (comm, 15 characters at most) of the two fork servers. */
+const SERVER_NAMES = ['ctdb_fork_serve', 'perl'];
+const isServer = (c: { comm: string }): boolean => SERVER_NAMES.includes(c.comm);
+
+/** Both fork servers: the C one when built, and the Perl one forced by the switch. */
+const SERVERS = [
+  {
+    name: 'C',
+    comm: 'ctdb_fork_serve',
+    setEnv: (env: NodeJS.ProcessEnv) => {
+      delete env.CTDB_TS_EVENTD_FORK_SERVER;
+    },
+    skip: nativeForkServer() === undefined ? 'build/Release/ctdb_fork_server is not built' : false,
+  },
+  {
+    name: 'Perl',
+    comm: 'perl',
+    setEnv: (env: NodeJS.ProcessEnv) => {
+      env.CTDB_TS_EVENTD_FORK_SERVER = 'perl';
+    },
+    skip: false,
+  },
+] as const;
+
 const WORKER_LINE = 'Started a TypeScript eventscript worker';
 const count = (text: string, what: string): number => text.split(what).length - 1;
 
-describe('exec scripts in batches, through the fork server', () => {
-  let fx: Fixture;
-  let daemon: Daemon;
-  let client: EventdClient;
+for (const srv of SERVERS)
+  describe(
+    `exec scripts in batches, through the ${srv.name} fork server`,
+    { skip: srv.skip },
+    () => {
+      let fx: Fixture;
+      let daemon: Daemon;
+      let client: EventdClient;
 
-  before(async () => {
-    fx = makeFixture();
-    daemon = await startDaemon(fx);
-    client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
-  });
-  after(async () => {
-    client?.close();
-    await daemon?.stop();
-    fx?.cleanup();
-  });
+      before(async () => {
+        fx = makeFixture();
+        srv.setEnv(fx.env);
+        daemon = await startDaemon(fx);
+        client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
+      });
+      after(async () => {
+        client?.close();
+        await daemon?.stop();
+        fx?.cleanup();
+      });
 
-  function component(name: string): string {
-    const dir = join(fx.base, 'events', name);
-    mkdirSync(dir, { recursive: true });
-    return dir;
-  }
+      function component(name: string): string {
+        const dir = join(fx.base, 'events', name);
+        mkdirSync(dir, { recursive: true });
+        return dir;
+      }
 
-  test('the 64..254 quirk and disabled results go on; the first failure stops the run', async () => {
-    const dir = component('batch');
-    const mark = (n: string): string => join(fx.base, `batch.${n}`);
-    const script = (body: string, n: string): string =>
-      `#!/bin/sh\ntouch ${mark(n)}\nset -- $(cat /proc/$$/stat)\n[ "$5" = "$$" ] && echo own-group\n${body}\n`;
-    fx.write(join(dir, '01.ok.script'), script('exit 0', '01'));
-    fx.write(join(dir, '02.quirk64.script'), script('exit 64', '02'));
-    fx.write(join(dir, '03.quirk77.script'), script('exit 77', '03'));
-    fx.write(join(dir, '04.noshebang.script'), `touch ${mark('04')}\n`);
-    fx.write(join(dir, '05.disabled.script'), script('exit 0', '05'), 0o644);
-    fx.write(
-      join(dir, '06.ts.script'),
-      `${TS_HEADER}export default defineEventScript({ monitor() {} });\n`,
-    );
-    fx.write(join(dir, '07.fails.script'), script('printf "bad\\0hidden"; exit 3', '07'));
-    fx.write(join(dir, '08.never.script'), script('exit 0', '08'));
+      test('the 64..254 quirk and disabled results go on; the first failure stops the run', async () => {
+        const dir = component('batch');
+        const mark = (n: string): string => join(fx.base, `batch.${n}`);
+        const script = (body: string, n: string): string =>
+          `#!/bin/sh\ntouch ${mark(n)}\nset -- $(cat /proc/$$/stat)\n[ "$5" = "$$" ] && echo own-group\n${body}\n`;
+        fx.write(join(dir, '01.ok.script'), script('exit 0', '01'));
+        fx.write(join(dir, '02.quirk64.script'), script('exit 64', '02'));
+        fx.write(join(dir, '03.quirk77.script'), script('exit 77', '03'));
+        fx.write(join(dir, '04.noshebang.script'), `touch ${mark('04')}\n`);
+        fx.write(join(dir, '05.disabled.script'), script('exit 0', '05'), 0o644);
+        fx.write(
+          join(dir, '06.ts.script'),
+          `${TS_HEADER}export default defineEventScript({ monitor() {} });\n`,
+        );
+        fx.write(join(dir, '07.fails.script'), script('printf "bad\\0hidden"; exit 3', '07'));
+        fx.write(join(dir, '08.never.script'), script('exit 0', '08'));
 
-    assert.equal(await client.run('batch', 'monitor', null, 30), Errno.ENOEXEC);
-    const st = await client.status('batch', 'monitor');
-    assert.equal(st.result, 0);
-    const got = st.status!.scripts.map((s) => [s.name, s.result, s.output]);
-    assert.deepEqual(got, [
-      ['01.ok', 0, 'own-group\n'],
-      ['02.quirk64', 0, 'own-group\n'],
-      ['03.quirk77', -Errno.ENOEXEC, 'own-group\n'],
-      ['04.noshebang', -Errno.ENOEXEC, null],
-      ['05.disabled', -Errno.ENOEXEC, null],
-      ['06.ts', 0, null],
-      // Output is a C string: it ends at the first NUL byte.
-      ['07.fails', 3, 'own-group\nbad'],
-    ]);
-    assert.equal(existsSync(mark('04')), false, 'a file without #! is not run by a shell');
-    assert.equal(existsSync(mark('05')), false);
-    assert.equal(existsSync(mark('07')), true);
-    assert.equal(existsSync(mark('08')), false, 'nothing runs after the failure');
-    const times = st.status!.scripts.map((s) => [s.begin, s.end]);
-    for (const [b, e] of times) assert.ok(b! <= e!, 'each script ends after it begins');
-  });
+        assert.equal(await client.run('batch', 'monitor', null, 30), Errno.ENOEXEC);
+        const st = await client.status('batch', 'monitor');
+        assert.equal(st.result, 0);
+        const got = st.status!.scripts.map((s) => [s.name, s.result, s.output]);
+        assert.deepEqual(got, [
+          ['01.ok', 0, 'own-group\n'],
+          ['02.quirk64', 0, 'own-group\n'],
+          ['03.quirk77', -Errno.ENOEXEC, 'own-group\n'],
+          ['04.noshebang', -Errno.ENOEXEC, null],
+          ['05.disabled', -Errno.ENOEXEC, null],
+          ['06.ts', 0, null],
+          // Output is a C string: it ends at the first NUL byte.
+          ['07.fails', 3, 'own-group\nbad'],
+        ]);
+        assert.equal(existsSync(mark('04')), false, 'a file without #! is not run by a shell');
+        assert.equal(existsSync(mark('05')), false);
+        assert.equal(existsSync(mark('07')), true);
+        assert.equal(existsSync(mark('08')), false, 'nothing runs after the failure');
+        const times = st.status!.scripts.map((s) => [s.begin, s.end]);
+        for (const [b, e] of times) assert.ok(b! <= e!, 'each script ends after it begins');
+      });
 
-  test('at the deadline the running script is TIMEDOUT and left running; later ones do not start', async () => {
-    const dir = component('deadline');
-    const pidFile = join(fx.base, 'deadline.pid');
-    fx.write(join(dir, '01.quick.script'), '#!/bin/sh\necho quick\n');
-    fx.write(
-      join(dir, '02.slow.script'),
-      `#!/bin/sh\necho $$ > ${pidFile}\necho partial\nexec sleep 30\n`,
-    );
-    fx.write(join(dir, '03.after.script'), `#!/bin/sh\ntouch ${join(fx.base, 'after')}\n`);
-    const t0 = Date.now();
-    assert.equal(await client.run('deadline', 'monitor', null, 1), Errno.ETIMEDOUT);
-    assert.ok(Date.now() - t0 < 5000);
-    const st = await client.status('deadline', 'monitor');
-    assert.deepEqual(
-      st.status!.scripts.map((s) => [s.name, s.result, s.output]),
-      [
-        ['01.quick', 0, 'quick\n'],
-        ['02.slow', -Errno.ETIMEDOUT, 'partial\n'],
-      ],
-    );
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    assert.ok(alive(pid), 'a timed-out script is left running (no debug script configured)');
-    assert.equal(existsSync(join(fx.base, 'after')), false);
-    // Later events run normally meanwhile.
-    assert.equal(await client.run('deadline', 'startup', null, 1), Errno.ETIMEDOUT);
-    process.kill(-pid, 'SIGKILL');
-  });
+      test('at the deadline the running script is TIMEDOUT and left running; later ones do not start', async () => {
+        const dir = component('deadline');
+        const pidFile = join(fx.base, 'deadline.pid');
+        fx.write(join(dir, '01.quick.script'), '#!/bin/sh\necho quick\n');
+        fx.write(
+          join(dir, '02.slow.script'),
+          `#!/bin/sh\necho $$ > ${pidFile}\necho partial\nexec sleep 30\n`,
+        );
+        fx.write(join(dir, '03.after.script'), `#!/bin/sh\ntouch ${join(fx.base, 'after')}\n`);
+        const t0 = Date.now();
+        assert.equal(await client.run('deadline', 'monitor', null, 1), Errno.ETIMEDOUT);
+        assert.ok(Date.now() - t0 < 5000);
+        const st = await client.status('deadline', 'monitor');
+        assert.deepEqual(
+          st.status!.scripts.map((s) => [s.name, s.result, s.output]),
+          [
+            ['01.quick', 0, 'quick\n'],
+            ['02.slow', -Errno.ETIMEDOUT, 'partial\n'],
+          ],
+        );
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        assert.ok(alive(pid), 'a timed-out script is left running (no debug script configured)');
+        assert.equal(existsSync(join(fx.base, 'after')), false);
+        // Later events run normally meanwhile.
+        assert.equal(await client.run('deadline', 'startup', null, 1), Errno.ETIMEDOUT);
+        process.kill(-pid, 'SIGKILL');
+      });
 
-  test('a cancelled monitor has its running script killed with its whole process group', async () => {
-    const dir = component('cancelgroup');
-    const pids = join(fx.base, 'cancel.pids');
-    fx.write(join(dir, '01.first.script'), '#!/bin/sh\nexit 0\n');
-    fx.write(
-      join(dir, '02.hang.script'),
-      `#!/bin/sh\n[ "$1" = monitor ] || exit 0\nsleep 60 &\necho "$$ $!" > ${pids}.tmp\nmv ${pids}.tmp ${pids}\nwait\n`,
-    );
-    const mon = client.run('cancelgroup', 'monitor', null, 60);
-    await waitUntil('the hanging script', () => existsSync(pids));
-    const [shell, child] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
-    assert.ok(alive(shell!) && alive(child!));
-    const startup = client.run('cancelgroup', 'startup', null, 30);
-    assert.equal(await mon, Errno.ECANCELED);
-    await waitUntil('the group to die', () => !alive(shell!) && !alive(child!), 2000);
-    assert.equal(await startup, 0);
-  });
+      test('a cancelled monitor has its running script killed with its whole process group', async () => {
+        const dir = component('cancelgroup');
+        const pids = join(fx.base, 'cancel.pids');
+        fx.write(join(dir, '01.first.script'), '#!/bin/sh\nexit 0\n');
+        fx.write(
+          join(dir, '02.hang.script'),
+          `#!/bin/sh\n[ "$1" = monitor ] || exit 0\nsleep 60 &\necho "$$ $!" > ${pids}.tmp\nmv ${pids}.tmp ${pids}\nwait\n`,
+        );
+        const mon = client.run('cancelgroup', 'monitor', null, 60);
+        await waitUntil('the hanging script', () => existsSync(pids));
+        const [shell, child] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+        assert.ok(alive(shell!) && alive(child!));
+        const startup = client.run('cancelgroup', 'startup', null, 30);
+        assert.equal(await mon, Errno.ECANCELED);
+        await waitUntil('the group to die', () => !alive(shell!) && !alive(child!), 2000);
+        assert.equal(await startup, 0);
+      });
 
-  test('if the fork server dies, it is started again and scripts still run', async () => {
-    const dir = component('noserver');
-    fx.write(join(dir, '01.echo.script'), '#!/bin/sh\necho "$0 $*"\nexit 2\n');
-    assert.equal(await client.run('noserver', 'monitor', 'a  b', 30), Errno.ENOEXEC);
-    const server = children(daemon.proc.pid!).find((c) => c.comm === 'perl');
-    assert.ok(server !== undefined, 'the fork server runs as a child of the daemon');
-    process.kill(server.pid, 'SIGKILL');
-    await waitUntil('the fork server to go', () => !alive(server.pid));
-    await sleep(100);
-    assert.equal(await client.run('noserver', 'monitor', 'c', 30), Errno.ENOEXEC);
-    const st = await client.status('noserver', 'monitor');
-    assert.deepEqual(
-      st.status!.scripts.map((s) => [s.result, s.output]),
-      [[2, `${join(dir, '01.echo.script')} monitor c\n`]],
-    );
-    const again = children(daemon.proc.pid!).find((c) => c.comm === 'perl');
-    assert.ok(again !== undefined && again.pid !== server.pid, 'a new fork server');
-  });
-});
+      test('if the fork server dies, it is started again and scripts still run', async () => {
+        const dir = component('noserver');
+        fx.write(join(dir, '01.echo.script'), '#!/bin/sh\necho "$0 $*"\nexit 2\n');
+        assert.equal(await client.run('noserver', 'monitor', 'a  b', 30), Errno.ENOEXEC);
+        const server = children(daemon.proc.pid!).find(isServer);
+        assert.equal(server?.comm, srv.comm, 'the server chosen');
+        assert.ok(server !== undefined, 'the fork server runs as a child of the daemon');
+        process.kill(server.pid, 'SIGKILL');
+        await waitUntil('the fork server to go', () => !alive(server.pid));
+        await sleep(100);
+        assert.equal(await client.run('noserver', 'monitor', 'c', 30), Errno.ENOEXEC);
+        const st = await client.status('noserver', 'monitor');
+        assert.deepEqual(
+          st.status!.scripts.map((s) => [s.result, s.output]),
+          [[2, `${join(dir, '01.echo.script')} monitor c\n`]],
+        );
+        const again = children(daemon.proc.pid!).find(isServer);
+        assert.ok(again !== undefined && again.pid !== server.pid, 'a new fork server');
+      });
+    },
+  );
 
 for (const [why, setEnv] of [
   ['switched off', (env: NodeJS.ProcessEnv) => (env.CTDB_TS_EVENTD_NO_FORK_SERVER = '1')],
-  ['no perl on PATH', (env: NodeJS.ProcessEnv) => (env.PATH = join(env.CTDB_BASE!, 'bin'))],
+  [
+    'the Perl one asked for, no perl on PATH',
+    (env: NodeJS.ProcessEnv) => {
+      env.CTDB_TS_EVENTD_FORK_SERVER = 'perl';
+      env.PATH = join(env.CTDB_BASE!, 'bin');
+    },
+  ],
 ] as const)
   describe(`exec scripts without the fork server (${why}): spawned by the daemon`, () => {
     let fx: Fixture;
@@ -205,11 +243,7 @@ for (const [why, setEnv] of [
     });
 
     test('same results: order, quirks, the stop at the first failure, output', async () => {
-      assert.equal(
-        children(daemon.proc.pid!).some((c) => c.comm === 'perl'),
-        false,
-        'no fork server',
-      );
+      assert.equal(children(daemon.proc.pid!).some(isServer), false, 'no fork server');
       fx.write('01.ok.script', '#!/bin/sh\necho one\n');
       fx.write('02.quirk.script', '#!/bin/sh\nexit 77\n');
       fx.write('03.fails.script', '#!/bin/sh\necho "$1" >&2\nexit 5\n');
