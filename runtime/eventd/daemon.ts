@@ -53,8 +53,10 @@ export async function startEventd(opts: EventdOptions = {}): Promise<RunningEven
   // The TypeScript worker (a V8 isolate with the TypeScript loader) costs tens of MB: it starts
   // only when a component has an enabled TypeScript script — now, if one is there already,
   // else when a run first meets one — and then stays warm.
-  const pool = new TsPool(2, (live) =>
-    log.info(`Started a TypeScript eventscript worker (${live} running)`),
+  const pool = new TsPool(
+    2,
+    (live) => log.info(`Started a TypeScript eventscript worker (${live} running)`),
+    (path) => log.info(`Started the TypeScript loader in an eventscript worker for ${path}`),
   );
   if (anyTypeScriptScript(join(paths.etcDir, 'events'))) pool.warm();
   const forks = env.CTDB_TS_EVENTD_NO_FORK_SERVER === undefined ? new ForkServer(env) : undefined;

@@ -29,6 +29,11 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'ready' }
+  /**
+   * The worker registered the TypeScript loader (a module-hooks thread) to import `path`, a
+   * script with no up-to-date compiled twin. Sent once per worker; until then it has none.
+   */
+  | { readonly type: 'loader'; readonly path: string }
   | { readonly type: 'out'; readonly id: number; readonly index: number; readonly text: string }
   | {
       readonly type: 'done';

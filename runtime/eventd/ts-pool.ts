@@ -35,6 +35,13 @@ const ABORT_GRACE_MS = 200;
 /** How long a retiring worker may take to close its sockets and exit before it is terminated. */
 const RETIRE_GRACE_MS = 1000;
 
+/**
+ * A small young generation for the worker's heap. V8 sizes it for throughput (up to 16 MB per
+ * semi-space), and an eventscript run allocates little, so most of that would be resident
+ * memory held for nothing between runs; with a few MB the scavenges stay cheap.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 } as const;
+
 function workerEntry(): { url: URL; viaTsx: boolean } {
   const ts = new URL('./ts-worker.ts', import.meta.url);
   if (import.meta.url.endsWith('.ts') && existsSync(fileURLToPath(ts)))
@@ -48,22 +55,29 @@ class PoolWorker {
   private listener: ((msg: FromWorker) => void) | undefined;
   private failure: ((err: Error) => void) | undefined;
   dead = false;
+  /** The worker registered the TypeScript loader (see ts-worker.ts). */
+  loader = false;
 
-  constructor() {
+  constructor(onLoader?: (path: string) => void) {
     const entry = workerEntry();
     if (entry.viaTsx) {
       // Node 20 workers do not inherit --import, so load tsx first, then the TS entry.
       const tsx = import.meta.resolve('tsx/esm/api');
       const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.url.href)}); })`;
-      this.worker = new Worker(code, { eval: true });
+      this.worker = new Worker(code, { eval: true, resourceLimits: WORKER_LIMITS });
     } else {
-      this.worker = new Worker(entry.url);
+      this.worker = new Worker(entry.url, { resourceLimits: WORKER_LIMITS });
     }
     this.worker.unref();
     this.ready = new Promise((resolve, reject) => {
       const onMessage = (msg: FromWorker): void => {
         if (msg.type === 'ready') {
           resolve();
+          return;
+        }
+        if (msg.type === 'loader') {
+          this.loader = true;
+          onLoader?.(msg.path);
           return;
         }
         this.listener?.(msg);
@@ -137,11 +151,13 @@ export class TsPool {
 
   /**
    * No worker starts until a TypeScript script is about to run (see warm()); once started, up
-   * to `maxIdle` stay warm. `onStart` is told each time a worker thread starts.
+   * to `maxIdle` stay warm. `onStart` is told each time a worker thread starts, `onLoader`
+   * each time one registers the TypeScript loader, naming the script that needed it.
    */
   constructor(
     private readonly maxIdle = 2,
     private readonly onStart?: (live: number) => void,
+    private readonly onLoader?: (path: string) => void,
   ) {}
 
   /** Starts a worker now so the first script does not pay for loading TypeScript. */
@@ -154,6 +170,13 @@ export class TsPool {
     return this.all.size;
   }
 
+  /** Live workers that have registered the TypeScript loader (each has a module-hooks thread). */
+  get withLoader(): number {
+    let n = 0;
+    for (const w of this.all) if (w.loader) n++;
+    return n;
+  }
+
   /** Worker threads started since the pool was made. */
   get startedCount(): number {
     return this.started;
@@ -161,7 +184,7 @@ export class TsPool {
 
   private spawn(): PoolWorker {
     holdNetlinkAddon();
-    const w = new PoolWorker();
+    const w = new PoolWorker(this.onLoader);
     this.all.add(w);
     this.started++;
     this.onStart?.(this.all.size);

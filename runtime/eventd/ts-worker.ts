@@ -2,16 +2,27 @@
 // script. Modules stay loaded between runs (cache keyed by path and mtime, so an edited script
 // is reloaded). The daemon terminates the whole thread when a hook overruns its deadline, so a
 // busy loop or a promise that never settles cannot hold the daemon.
+//
+// The shipped scripts run as the JavaScript the build compiled them to (dist/events/…), with
+// no TypeScript loader in the thread. The loader (module hooks, which Node runs in a thread of
+// their own, and esbuild) is registered only when a script without an up-to-date compiled twin
+// is met: an admin's own `.script`/`.ts` file, or a shipped script edited after the build.
 import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { registerEventScriptLoader } from '../../lib/eventscript/register.js';
+import {
+  eventScriptLoaderRegistered,
+  registerEventScriptLoader,
+} from '../../lib/eventscript/register.js';
+import {
+  freshTwin,
+  isPlainJavaScript,
+  RUNNING_BUILT,
+} from '../../lib/eventscript/compiled-twin.js';
 import { eventScriptOf, runHook } from '../../lib/eventscript/run.js';
 import { defaultLogger } from '../../lib/eventscript/context.js';
 import type { EventScript } from '../../lib/eventscript/define.js';
 import type { Logger } from 'pino';
 import type { FromWorker, ToWorker } from './ts-messages.js';
-
-registerEventScriptLoader();
 
 const port = parentPort;
 if (port === null) throw new Error('ts-worker must run in a worker thread');
@@ -24,10 +35,24 @@ function send(msg: FromWorker): void {
   port!.postMessage(msg);
 }
 
+/**
+ * The file to import for a script: in the built package, its compiled twin when there is a
+ * fresh one. From the sources (tsx already runs this thread) the script itself, so what is
+ * tested is the source, never an older build of it.
+ */
+function importable(path: string): string {
+  const file = (RUNNING_BUILT ? freshTwin(path) : undefined) ?? path;
+  if (!isPlainJavaScript(file) && !eventScriptLoaderRegistered()) {
+    registerEventScriptLoader();
+    send({ type: 'loader', path });
+  }
+  return file;
+}
+
 async function load(path: string, version: number): Promise<EventScript> {
   const hit = cache.get(path);
   if (hit?.version === version) return hit.script;
-  const mod: unknown = await import(`${pathToFileURL(path).href}?v=${version}`);
+  const mod: unknown = await import(`${pathToFileURL(importable(path)).href}?v=${version}`);
   const script = eventScriptOf(mod, path);
   cache.set(path, { version, script });
   return script;
