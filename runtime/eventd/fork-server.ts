@@ -33,7 +33,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../paths/index.js';
+import { nativeProgram } from '../paths/index.js';
 
 const PERL = String.raw`
 # Kept small on purpose (no POSIX, strict or warnings): every fork copies this process.
@@ -287,6 +287,11 @@ export class ForkServer {
   private payload: { id: number; remaining: number } | undefined;
 
   private closed = false;
+  /** The running server is the C one, and whether it has answered anything yet. */
+  private runningNative = false;
+  private answered = false;
+  /** The C server ended without ever answering (a stale or broken build): use perl. */
+  private nativeBroken = false;
   /** When the server was last started, and how long to wait before starting it again. */
   private startedAt = 0;
   private retryMs = FIRST_RETRY_MS;
@@ -301,7 +306,9 @@ export class ForkServer {
     this.payload = undefined;
     this.dead = false;
     // Looked up first: a spawn of a missing program fails only later, after a batch was sent.
-    const program = serverProgram(this.env);
+    const program = serverProgram(this.env, this.nativeBroken);
+    this.runningNative = program?.kind === 'native';
+    this.answered = false;
     if (program === undefined) {
       this.dead = true;
       this.proc = undefined;
@@ -318,7 +325,9 @@ export class ForkServer {
       proc.on('exit', () => this.fail(proc));
       proc.stdin.on('error', () => this.fail(proc));
       proc.stdout.on('data', (b: Buffer) => {
-        if (proc === this.proc) this.onData(b);
+        if (proc !== this.proc) return;
+        this.answered = true;
+        this.onData(b);
       });
       proc.stderr.resume();
       // Idle, the server must not keep the daemon alive; while a batch runs it does.
@@ -336,7 +345,7 @@ export class ForkServer {
    */
   get available(): boolean {
     if (this.dead && !this.closed && Date.now() - this.startedAt >= this.retryMs) {
-      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+      this.retryMs = Math.min(Math.max(this.retryMs * 2, FIRST_RETRY_MS), MAX_RETRY_MS);
       this.launch();
     }
     return !this.dead && this.proc !== undefined;
@@ -350,6 +359,10 @@ export class ForkServer {
   private fail(proc: ChildProcessWithoutNullStreams): void {
     if (this.dead || proc !== this.proc) return;
     this.dead = true;
+    if (this.runningNative && !this.answered) {
+      this.nativeBroken = true;
+      this.retryMs = 0; // perl at once, on the next batch
+    }
     // The scripts it was running are orphans now; report them as killed so runs finish.
     for (const b of this.batches.values()) {
       for (const id of b.chunks.keys())
@@ -477,23 +490,23 @@ export const NATIVE_FORK_SERVER = 'ctdb_fork_server';
 
 /** The built C fork server, when it is there and executable. */
 export function nativeForkServer(): string | undefined {
-  try {
-    const file = join(projectRoot(), 'build', 'Release', NATIVE_FORK_SERVER);
-    accessSync(file, constants.X_OK);
-    return file;
-  } catch {
-    return undefined; // not built (no compiler), or no project root: the Perl server does
-  }
+  return nativeProgram(NATIVE_FORK_SERVER);
 }
 
 /**
  * The program to start as the fork server: the C one when built (unless
- * CTDB_TS_EVENTD_FORK_SERVER=perl), else perl from PATH with the script above; undefined when
+ * CTDB_TS_EVENTD_FORK_SERVER=perl, or it was found broken; an absolute path there names the C
+ * server to use), else perl from PATH with the script above; undefined when
  * neither is there (the daemon then spawns scripts itself).
  */
-export function serverProgram(env: NodeJS.ProcessEnv): ServerProgram | undefined {
-  if (env.CTDB_TS_EVENTD_FORK_SERVER !== 'perl') {
-    const file = nativeForkServer();
+export function serverProgram(
+  env: NodeJS.ProcessEnv,
+  nativeBroken = false,
+): ServerProgram | undefined {
+  const choice = env.CTDB_TS_EVENTD_FORK_SERVER;
+  if (choice !== 'perl' && !nativeBroken) {
+    // An absolute path names another build of the C server (tests; a debug build).
+    const file = choice?.startsWith('/') === true ? choice : nativeForkServer();
     if (file !== undefined) return { kind: 'native', file, args: [] };
   }
   const perl = findProgram('perl', env.PATH ?? process.env.PATH ?? '/usr/bin:/bin');

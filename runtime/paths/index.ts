@@ -70,7 +70,7 @@ export function runningFromDist(): boolean {
  * build/Release/<name>): they run for long (a lock helper, for as long as its node leads) or
  * often, and a C program costs a fraction of a Node process's memory and start-up time.
  */
-const NATIVE_TOOLS: ReadonlySet<string> = new Set(['ctdb_mutex_fcntl_helper']);
+const NATIVE_TOOLS: ReadonlySet<string> = new Set(['ctdb_mutex_fcntl_helper', 'ctdb_fork_server']);
 
 /** The built C program for a tool, if it has one and it is there and executable. */
 export function nativeProgram(tool: string): string | undefined {

@@ -348,3 +348,38 @@ describe('the TypeScript worker starts only when needed', () => {
     assert.equal(count(daemon.log(), WORKER_LINE), 0, daemon.log());
   });
 });
+
+describe('a C fork server that dies without answering (a broken build): perl takes over', () => {
+  let fx: Fixture;
+  let daemon: Daemon;
+  let client: EventdClient;
+
+  before(async () => {
+    fx = makeFixture();
+    // /bin/false exits at once, before answering anything, as a broken build would.
+    fx.env.CTDB_TS_EVENTD_FORK_SERVER = '/bin/false';
+    daemon = await startDaemon(fx);
+    client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
+  });
+  after(async () => {
+    client?.close();
+    await daemon?.stop();
+    fx?.cleanup();
+  });
+
+  test('runs go on, and the Perl server is the one running afterwards', async () => {
+    fx.write('01.ok.script', '#!/bin/sh\necho one\n');
+    // The first run may find the broken server gone and spawn its script itself; either way
+    // it succeeds, and by the next run the Perl server has replaced it.
+    assert.equal(await client.run('legacy', 'monitor', null, 30), 0);
+    await waitUntil('the Perl fork server', () =>
+      children(daemon.proc.pid!).some((c) => c.comm === 'perl'),
+    );
+    assert.equal(await client.run('legacy', 'monitor', null, 30), 0);
+    const st = await client.status('legacy', 'monitor');
+    assert.deepEqual(
+      st.status!.scripts.map((s) => [s.name, s.result, s.output]),
+      [['01.ok', 0, 'one\n']],
+    );
+  });
+});
