@@ -40,6 +40,19 @@
         "-Wall",
         "-Wextra"
       ]
+    },
+    {
+      "target_name": "ctdb",
+      "type": "executable",
+      "sources": [
+        "lib/native/ctdb_front.c"
+      ],
+      "cflags": [
+        "-std=c11",
+        "-O2",
+        "-Wall",
+        "-Wextra"
+      ]
     }
   ]
 }

@@ -4,8 +4,9 @@
 //  2. resident memory per node at idle (every process in the node's namespace: ours =
 //     ctdbd + ctdb-eventd; CTDB = ctdbd + ctdb-eventd + ctdb-recoverd);
 //  3. per-call latency of `ctdb pnn` and `ctdb status` against our daemon, with our `ctdb`
-//     (the start-up bundle dist/ctdb/ctdb.cjs, and tsc's dist/tools/ctdb.js) and with Debian's
-//     binary, next to what an empty Node process costs on this machine (the floor).
+//     (the C front end build/Release/ctdb served by ctdbd's command service, the start-up bundle
+//     dist/ctdb/ctdb.cjs, and tsc's dist/tools/ctdb.js) and with Debian's binary, next to what an
+//     empty Node process costs on this machine (the floor).
 // Run as root: node --import tsx bench/cluster.ts [-n NODES] [-r RUNS] [--latency-only]
 //   (uses dist/ when built: `npm run build`, which includes scripts/build-ctdb.mjs).
 //   --latency-only: only our cluster and the latency table (no real-CTDB run, no RSS).
@@ -26,6 +27,19 @@ function arg(flag: string, fallback: number): number {
   const i = process.argv.indexOf(flag);
   const v = i < 0 ? undefined : Number(process.argv[i + 1]);
   return v !== undefined && Number.isInteger(v) && v > 0 ? v : fallback;
+}
+
+/**
+ * The `ctdb` front end: build/Release/ctdb when built, else compiled from lib/native/ctdb_front.c
+ * into `scratch` (enough for served commands; falling back needs the package layout).
+ */
+function frontEnd(scratch: string): string[] | undefined {
+  const built = join(projectRoot(), 'build', 'Release', 'ctdb');
+  if (existsSync(built)) return [built];
+  const out = join(scratch, 'ctdb');
+  const src = join(projectRoot(), 'lib', 'native', 'ctdb_front.c');
+  const r = spawnSync('cc', ['-std=c11', '-O2', '-o', out, src], { encoding: 'utf8' });
+  return r.status === 0 ? [out] : undefined;
 }
 
 /** Our command for a tool: the compiled one when built, else the source through tsx. */
@@ -203,7 +217,8 @@ function latencyTable(
     const delta =
       reference === undefined || Number.isNaN(reference) || Number.isNaN(median) || k === 0
         ? ''
-        : `  (+${(median - reference).toFixed(0)} ms over Debian's)`;
+        : `  (${median >= reference ? '+' : '-'}${Math.abs(median - reference).toFixed(0)} ms ` +
+          `${median >= reference ? 'over' : 'under'} Debian's)`;
     text += `  ${v.label.padEnd(width)}  ${fmt(median, 'ms').padStart(8)}  ${fmt(cpu, 'ms').padStart(8)}${delta}\n`;
   });
   return text;
@@ -232,6 +247,9 @@ async function main(): Promise<void> {
         // `ctdb pnn`: Debian's binary, each form of ours, and the cost of Node doing nothing.
         const pnn: Variant[] = [];
         if (existsSync(REAL_CTDB)) pnn.push({ label: 'Debian /usr/bin/ctdb', argv: [REAL_CTDB] });
+        const front = frontEnd(scratch);
+        if (front !== undefined)
+          pnn.push({ label: 'ours, front end (served by ctdbd)', argv: front });
         const bundle = join(root, 'dist', 'ctdb', 'ctdb.cjs');
         if (existsSync(bundle))
           pnn.push({ label: 'ours, bundle dist/ctdb/ctdb.cjs', argv: [process.execPath, bundle] });
@@ -261,12 +279,17 @@ async function main(): Promise<void> {
         lat['debian pnn'] = debian ?? Number.NaN;
         lat['ours pnn'] = results[existsSync(REAL_CTDB) ? 1 : 0]!.median;
 
-        const status: Variant[] = [{ label: 'ours', argv: [...ourTool('ctdb'), 'status'] }];
+        // Ours first (the front end when there is one, the figure the summary shows), then the
+        // bundle, then Debian's.
+        const status: Variant[] = [];
+        if (front !== undefined)
+          status.push({ label: 'ours, front end (served by ctdbd)', argv: [...front, 'status'] });
+        status.push({ label: 'ours, bundle', argv: [...ourTool('ctdb'), 'status'] });
         if (existsSync(REAL_CTDB))
           status.push({ label: 'Debian /usr/bin/ctdb', argv: [REAL_CTDB, 'status'] });
         const st = latencies(status, sock, runs);
         lat['ours status'] = st[0]!.median;
-        lat['debian status'] = st[1]?.median ?? Number.NaN;
+        lat['debian status'] = existsSync(REAL_CTDB) ? st[st.length - 1]!.median : Number.NaN;
         latencyText += latencyTable(
           `\`ctdb status\` against our daemon, ${runs} calls each (taking turns):`,
           status,

@@ -22,7 +22,7 @@ import {
 } from '../runtime/daemon/eventd.js';
 import { prepareHelperBinDir } from '../runtime/daemon/helper-bindir.js';
 import { createLogger } from '../runtime/logging/index.js';
-import { ctdbPaths, pidFilePath, socketPath } from '../runtime/paths/index.js';
+import { ctdbPaths, nativeProgram, pidFilePath, socketPath } from '../runtime/paths/index.js';
 import { daemonNotifier } from '../runtime/notification/index.js';
 import { Tunables } from '../runtime/tunables/store.js';
 import { CTDB_PORT, bindFirst } from '../runtime/transport/tcp.js';
@@ -106,6 +106,10 @@ async function main(argv: readonly string[]): Promise<void> {
   // Eventscripts run CTDB's helpers from $CTDB_HELPER_BINDIR: ours, unless the admin says.
   if (process.env.CTDB_HELPER_BINDIR === undefined || process.env.CTDB_HELPER_BINDIR === '')
     process.env.CTDB_HELPER_BINDIR = prepareHelperBinDir(join(paths.runDir, 'helpers'));
+  // CTDB's shell functions run "$CTDB" (default /usr/bin/ctdb): our front end when it is built,
+  // which has this daemon run the command rather than start a process that talks to it.
+  const frontEnd = nativeProgram('ctdb');
+  if ((process.env.CTDB ?? '') === '' && frontEnd !== undefined) process.env.CTDB = frontEnd;
 
   // The event daemon starts while we find our address: both take a while. It runs inside this
   // process unless CTDBD_EVENTD_PROCESS asks for CTDB's separate ctdb-eventd process.

@@ -188,10 +188,17 @@ export function usage(): string {
   return fullUsage();
 }
 
+/** What a caller embedding the CLI can pass besides argv, io and the environment. */
+export interface MainOptions {
+  /** Aborted when the caller no longer wants the result (its client went away). */
+  readonly signal?: AbortSignal;
+}
+
 export async function main(
   argv: readonly string[],
   io: CliIo,
   env: NodeJS.ProcessEnv,
+  opts: MainOptions = {},
 ): Promise<number> {
   let parsed: ParseResult;
   try {
@@ -225,19 +232,46 @@ export async function main(
     io.err(`Cannot specify node for command ${name}\n`);
     return 1;
   }
-  const maxRuntimeMs = parsed.options.maxRuntime * 1000;
+  // The command stops (closes its daemon connection, leaves its waits) when the caller goes
+  // away or the run time limit passes; in a one-shot process the exit does that anyway.
+  const stop = new AbortController();
+  const onOuterAbort = (): void => {
+    stop.abort();
+  };
+  if (opts.signal?.aborted === true) stop.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   // CTDB's tool arms alarm(maxruntime) and exits 1 when it fires; a stuck command must not
-  // outlive it. The timer is unref'd so it never delays a normal exit.
-  const timer = setTimeout(() => {
-    io.err('Maximum runtime exceeded - exiting\n');
-    process.exit(1);
-  }, maxRuntimeMs);
-  timer.unref();
+  // outlive it. The timer is unref'd so it never delays a normal exit; setTimeout's range
+  // ends at 2^31-1 ms (a longer delay would fire at once).
+  const maxRuntimeMs = Math.min(parsed.options.maxRuntime * 1000, 0x7fffffff);
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const expired = new Promise<number>((resolve) => {
+    timer = setTimeout(() => {
+      io.err('Maximum runtime exceeded - exiting\n');
+      timedOut = true;
+      stop.abort();
+      resolve(1);
+    }, maxRuntimeMs);
+    timer.unref();
+  });
+  // After the time limit the real tool has exited: whatever the stopping command still says
+  // (its failed controls) is not shown.
+  const commandIo: CliIo = {
+    out: (text) => {
+      if (!timedOut) io.out(text);
+    },
+    err: (text) => {
+      if (!timedOut) io.err(text);
+    },
+  };
   try {
-    const code = await command.run(args, { options: parsed.options, io, env });
+    const ctx = { options: parsed.options, io: commandIo, env, signal: stop.signal };
+    const code = await Promise.race([command.run(args, ctx), expired]);
     // Exit statuses are 8 bits; CTDB returns -1 as 1 and errno values as they are.
     return code === -1 ? 1 : code & 0xff;
   } finally {
     clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onOuterAbort);
   }
 }

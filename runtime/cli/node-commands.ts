@@ -19,14 +19,7 @@ import { nodemapHuman, nodemapMachine, addrText, type NodeRow } from './format/n
 import { nodesFilePath, readNodesFile, type NodesFileEntry } from './format/nodes-file.js';
 import { smbStrtoul32 } from './format/numbers.js';
 import { ctime, span } from './format/time.js';
-import {
-  CommandExit,
-  ToolSession,
-  daemonCommand,
-  localCommand,
-  sleep,
-  usageExit,
-} from './session.js';
+import { CommandExit, ToolSession, daemonCommand, localCommand, usageExit } from './session.js';
 import type { Command } from './types.js';
 
 /** What `ctdb version` prints: the release whose behaviour this implementation follows. */
@@ -111,12 +104,12 @@ async function waitForFlags(s: ToolSession, flag: number, set: boolean): Promise
       s.replaceNodemap(map);
     } catch {
       s.err('Failed to get nodemap, trying again\n');
-      await sleep(1000);
+      await s.sleep(1000);
       continue;
     }
     const node = map.nodes[s.cmdPnn];
     if (node !== undefined && ((node.flags & flag) !== 0) === set) return;
-    await sleep(1000);
+    await s.sleep(1000);
   }
 }
 
@@ -479,12 +472,12 @@ async function stableGeneration(s: ToolSession): Promise<number> {
       `Failed to get recovery mode from node ${l}\n`,
     );
     if (recmode === RecoveryMode.ACTIVE) {
-      await sleep(1000);
+      await s.sleep(1000);
       continue;
     }
     const v = await s.must(s.client.getVnnmap(l), `Failed to get generation from node ${l}\n`);
     if (v.generation === INVALID_GENERATION) {
-      await sleep(1000);
+      await s.sleep(1000);
       continue;
     }
     return v.generation;
@@ -501,7 +494,7 @@ const recover = daemonCommand('recover', true, async (s, args) => {
   for (;;) {
     const now = await stableGeneration(s);
     if (now !== before) return 0;
-    await sleep(1000);
+    await s.sleep(1000);
   }
 });
 

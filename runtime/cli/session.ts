@@ -36,6 +36,14 @@ import type { Command, CommandContext } from './types.js';
 /** The srvid range the tool answers on: SRVID_CTDB_TOOL | (pid & 0xffff) << 16 | counter. */
 const SRVID_CTDB_TOOL = Srvid.TOOL_RANGE | 0x0001000000000000n;
 
+/**
+ * Sessions opened so far in this process. In the one-shot tool there is one (number 0, so the
+ * srvids are CTDB's); in the command service (service.ts) many sessions share ctdbd's pid, and
+ * each takes its own block of 256 counter values so that concurrent commands never register
+ * the same reply srvid.
+ */
+let sessionsOpened = 0n;
+
 /** Thrown inside a command to end it with an exit status (after printing what it must). */
 export class CommandExit extends Error {
   override name = 'CommandExit';
@@ -71,7 +79,29 @@ export class ToolSession {
     readonly client: CtdbClient,
   ) {
     this.cmdPnn = client.pnn;
-    this.srvidCounter = SRVID_CTDB_TOOL | (BigInt(process.pid & 0xffff) << 16n);
+    const block = (sessionsOpened++ & 0xffn) << 8n;
+    this.srvidCounter = SRVID_CTDB_TOOL | (BigInt(process.pid & 0xffff) << 16n) | block;
+  }
+
+  /** Ends the command (exit 1) if nobody waits for it any more (see CommandContext.signal). */
+  checkStop(): void {
+    if (this.ctx.signal?.aborted === true) throw new CommandExit(1);
+  }
+
+  /** A pause inside a polling loop, cut short (ending the command) when the command stops. */
+  async sleep(ms: number): Promise<void> {
+    this.checkStop();
+    const signal = this.ctx.signal;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+    this.checkStop();
   }
 
   /** The local node's PNN. */
@@ -244,6 +274,7 @@ export class ToolSession {
     await this.must(this.client.setMessageHandler(srvid, handler));
     try {
       for (;;) {
+        this.checkStop();
         this.client.sendMessage(
           DestNode.BROADCAST_CONNECTED,
           Srvid.TAKEOVER_RUN,
@@ -402,8 +433,14 @@ export function daemonCommand(name: string, remote: boolean, fn: SessionFn): Com
     summary: help?.summary ?? '',
     async run(args, ctx) {
       let s: ToolSession | undefined;
+      // When the command stops, closing its connection fails whatever control it waits for.
+      const onStop = (): void => {
+        s?.client.close();
+      };
+      ctx.signal?.addEventListener('abort', onStop, { once: true });
       try {
         s = await openSession(ctx, name, remote);
+        s.checkStop();
         return await fn(s, args);
       } catch (err) {
         if (err instanceof CommandExit) return err.code;
@@ -413,6 +450,7 @@ export function daemonCommand(name: string, remote: boolean, fn: SessionFn): Com
         }
         throw err;
       } finally {
+        ctx.signal?.removeEventListener('abort', onStop);
         s?.client.close();
       }
     },

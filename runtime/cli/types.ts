@@ -28,6 +28,11 @@ export interface CommandContext {
   readonly options: GlobalOptions;
   readonly io: CliIo;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Aborted when nobody waits for the command any more (run time limit, caller gone): a
+   * command that waits or polls ends soon after, with its connection closed.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface Command {

@@ -58,6 +58,7 @@ import type { Tunables } from '../tunables/store.js';
 import { Keepalives } from '../transport/keepalive.js';
 import { NodeTransport, type TransportNode } from '../transport/tcp.js';
 import { ClientServer, type LocalClient } from './clients.js';
+import { startCliService, type CliService } from '../cli/service.js';
 import { handleControl, type ControlResult } from './controls.js';
 import { ControlFailedError, StartupError } from './errors.js';
 import type { EventRunner } from './eventd.js';
@@ -129,6 +130,7 @@ export class Ctdbd {
   private readonly transport: NodeTransport;
   private readonly keepalives: Keepalives;
   private readonly clients: ClientServer;
+  private cliService: CliService | undefined;
   private readonly pending = new Map<number, PendingControl>();
   private nextReqid = randomInt(1, 0x7fffffff);
   private shuttingDown = false;
@@ -317,6 +319,7 @@ export class Ctdbd {
     if (initStatus !== 0) throw new StartupError('Failed to run init event');
     this.s.notify?.('init');
     await this.clients.listen();
+    this.cliService = await startCliService({ ctdbdSocket: this.s.socketPath, log: this.log });
     this.log.notice(`Listening to ctdbd socket ${this.s.socketPath}`);
     this.setRunstate('SETUP');
     const setupStatus = await this.runEvent('setup', []);
@@ -387,6 +390,7 @@ export class Ctdbd {
     this.ips?.close();
     this.s.events.stop();
     this.transport.stop();
+    this.cliService?.close();
     this.clients.close();
     this.log.notice('Shutdown sequence complete, exiting.');
     this.s.exit(0);
@@ -399,6 +403,7 @@ export class Ctdbd {
     this.ips?.close();
     this.s.events.stop();
     this.transport.stop();
+    this.cliService?.close();
     this.clients.close();
     this.s.exit(code);
   }

@@ -70,12 +70,20 @@ export function runningFromDist(): boolean {
  * build/Release/<name>): they run for long (a lock helper, for as long as its node leads) or
  * often, and a C program costs a fraction of a Node process's memory and start-up time.
  */
-const NATIVE_TOOLS: ReadonlySet<string> = new Set(['ctdb_mutex_fcntl_helper', 'ctdb_fork_server']);
+const NATIVE_TOOLS: ReadonlySet<string> = new Set([
+  'ctdb_mutex_fcntl_helper',
+  'ctdb_fork_server',
+  // The front end: commands the local ctdbd can serve run there; it runs the bundle for the rest.
+  'ctdb',
+]);
 
 /** The built C program for a tool, if it has one and it is there and executable. */
 export function nativeProgram(tool: string): string | undefined {
   if (!NATIVE_TOOLS.has(tool)) return undefined;
-  const path = join(projectRoot(), 'build', 'Release', tool);
+  const root = projectRoot();
+  // The front end falls back to the bundle, so it is only usable when the bundle is built too.
+  if (tool === 'ctdb' && !existsSync(join(root, 'dist', 'ctdb', 'ctdb.cjs'))) return undefined;
+  const path = join(root, 'build', 'Release', tool);
   try {
     if (!statSync(path).isFile()) return undefined;
     accessSync(path, constants.X_OK);

@@ -19,6 +19,7 @@ import {
 } from '../support/debian-ctdb.js';
 import { runCommand, type RunResult } from '../support/netlab.js';
 import { ourCtdb } from './ctdb-tool.js';
+import { READ_ONLY_COMMANDS as readOnly } from './node-command-list.js';
 
 const root = join(import.meta.dirname, '../..');
 const only = process.env.CTDB_TEST_DAEMON;
@@ -95,74 +96,6 @@ function compatSuite(
         return o;
       }
 
-      // Read-only commands, and wrong arguments (usage texts, parse errors).
-      const readOnly: readonly (readonly string[])[] = [
-        ['version'],
-        ['pnn'],
-        ['status'],
-        ['-X', 'status'],
-        ['-Y', '-x', ':', 'status'],
-        ['nodestatus'],
-        ['nodestatus', 'all'],
-        ['-X', 'nodestatus', 'all'],
-        ['nodestatus', '0,2'],
-        ['nodestatus', '7'],
-        ['nodestatus', '0,x'],
-        ['listnodes'],
-        ['-X', 'listnodes'],
-        ['uptime'],
-        ['ping'],
-        ['-n', '2', 'ping'],
-        ['runstate'],
-        ['runstate', 'startup', 'running'],
-        ['runstate', 'setup'],
-        ['runstate', 'bogus'],
-        ['getvar', 'RecoverTimeout'],
-        ['getvar', 'recovertimeout'],
-        ['getvar', 'NoSuchThing'],
-        ['getvar', 'DeterministicIPs'],
-        ['listvars'],
-        ['getcapabilities'],
-        ['-X', 'getcapabilities'],
-        ['getpid'],
-        ['-n', '1', 'getpid'],
-        ['leader'],
-        ['getdebug'],
-        ['getreclock'],
-        ['-n', '1', 'status'],
-        ['-n', '1', 'pnn'],
-        ['-n', '5', 'pnn'],
-        ['-n', 'all', 'pnn'],
-        ['-n', '1', 'listnodes'],
-        ['-n', '1', 'version'],
-        ['-n', '1', 'reloadnodes'],
-        ['reloadnodes'],
-        ['-Z', 'pnn'],
-        ['-t', 'abc', 'pnn'],
-        ['--node=abc', 'pnn'],
-        ['pnn', '--node'],
-        ['setvar', 'RecoverTimeout', '-1'],
-        ['--usage'],
-        ['--help'],
-        [],
-        ['bogus'],
-        ['status', 'extra'],
-        ['getvar'],
-        ['setvar', 'RecoverTimeout'],
-        ['setdebug'],
-        ['setdebug', 'loud'],
-        ['setleaderrole', 'maybe'],
-        ['setlmasterrole'],
-        ['ban'],
-        ['ban', '0'],
-        ['ban', 'abc'],
-        ['setvar', 'NoSuchThing', '1'],
-        ['setvar', 'RecoverTimeout', 'abc'],
-        ['unban'],
-        ['enable'],
-        ['continue'],
-        ['-t', '0', 'getpid'],
-      ];
       for (const args of readOnly) {
         test(`ctdb ${args.join(' ')}`, async () => {
           await same(args);
