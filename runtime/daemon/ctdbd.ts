@@ -999,4 +999,33 @@ export class Ctdbd {
   get leader(): number {
     return this.election.leader;
   }
+
+  /**
+   * A local client just registered for LEADER broadcasts: tell it the leader now, as the next
+   * broadcast would, instead of leaving it to wait up to a second for one (`ctdb status`,
+   * `ctdb leader` and CTDB's own tool all wait for it). Nothing is sent while no leader is
+   * known or an election runs: the client then hears the election's outcome. Sent after the
+   * control's reply, so the client has its handler in place.
+   */
+  tellLeader(client: LocalClient): void {
+    const leader = this.election.leader;
+    if (leader === UNKNOWN_PNN || this.election.inProgress) return;
+    setImmediate(() => {
+      if (this.shuttingDown || !client.srvids.has(Srvid.LEADER)) return;
+      if (this.election.leader !== leader) return;
+      this.stats.clientPacketsSent++;
+      client.send(
+        Buffer.from(
+          encodeReqMessage({
+            destnode: this.pnn,
+            srcnode: leader,
+            reqid: 0,
+            generation: this.vnnmap.generation,
+            srvid: Srvid.LEADER,
+            data: u32Payload.encode(leader),
+          }),
+        ),
+      );
+    });
+  }
 }

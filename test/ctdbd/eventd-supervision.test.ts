@@ -4,15 +4,13 @@
 // eventd writes a native 0 when ready and keeps its end open while it runs, so ctdbd reads that
 // pipe closing as "eventd went away" and exits. One node in its own namespace each.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventdPaths, pidfilePath } from '../../runtime/eventd/paths.js';
-import { helperCommand } from '../../runtime/paths/index.js';
-import { healthy, nodeEnv, probe, socketOf, writeNodeConfig } from '../../tools/local-cluster.js';
-import { canCreateNamespaces, NetLab, type LabProcess } from '../support/netlab.js';
+import { nodeEnv } from '../../tools/local-cluster.js';
+import { canCreateNamespaces, type LabProcess } from '../support/netlab.js';
+import { startSingleNode, type SingleNode } from '../support/single-node.js';
 
 const can = canCreateNamespaces();
 
@@ -23,29 +21,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** One node in its own namespace, started and waited for until healthy. */
-async function startNode(
-  label: string,
-  extraEnv: NodeJS.ProcessEnv,
-): Promise<{ lab: NetLab; dir: string; base: string; daemon: LabProcess }> {
-  const lab = await NetLab.create({ nodes: 1, client: false, label });
-  const dir = mkdtempSync(join(tmpdir(), `ctdbd-${label}-`));
-  const base = join(dir, 'node.0');
-  writeNodeConfig(base, [lab.nodes[0]!.privateAddress!], 0);
-  const daemon = lab.nodes[0]!.spawn([...helperCommand('ctdbd'), '-i'], {
-    env: { ...nodeEnv(base), ...extraEnv },
-    stdinPipe: true,
-  });
-  // Generous: on a loaded machine each process needs seconds just to load.
-  const deadline = Date.now() + 120_000;
-  while (!healthy(await probe(socketOf(base), 1500), 1)) {
-    if (!daemon.running) throw new Error(`ctdbd exited:\n${daemon.output()}`);
-    if (Date.now() > deadline) throw new Error(`not healthy:\n${daemon.output()}`);
-    await sleep(250);
-  }
-  return { lab, dir, base, daemon };
 }
 
 /** Pids of running processes whose command line mentions `word` and whose CTDB_BASE is `base`. */
@@ -67,16 +42,14 @@ function processesOf(base: string, word: string): number[] {
 const CTDB_EVENT_TOOL = '/usr/libexec/ctdb/ctdb-event';
 
 describe('the event daemon inside ctdbd', { skip: can.ok ? false : can.reason }, () => {
-  let node: Awaited<ReturnType<typeof startNode>>;
+  let node: SingleNode;
 
   before(async () => {
-    node = await startNode('evhost', {});
+    node = await startSingleNode('evhost');
   });
 
   after(async () => {
-    node?.daemon.closeStdin();
-    await node?.lab.destroy();
-    if (node?.dir !== undefined) rmSync(node.dir, { recursive: true, force: true });
+    await node?.destroy();
   });
 
   test('no ctdb-eventd process runs; the node ran its start-up events', () => {
@@ -104,19 +77,17 @@ describe('the event daemon inside ctdbd', { skip: can.ok ? false : can.reason },
 });
 
 describe('ctdbd and its event daemon as a process', { skip: can.ok ? false : can.reason }, () => {
-  let lab: NetLab;
-  let dir: string;
+  let node: SingleNode;
   let base: string;
   let daemon: LabProcess;
 
   before(async () => {
-    ({ lab, dir, base, daemon } = await startNode('evsup', { CTDBD_EVENTD_PROCESS: '1' }));
+    node = await startSingleNode('evsup', { env: { CTDBD_EVENTD_PROCESS: '1' } });
+    ({ base, daemon } = node);
   });
 
   after(async () => {
-    daemon?.closeStdin();
-    await lab?.destroy();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await node?.destroy();
   });
 
   test('a running eventd keeps the status pipe open, so ctdbd stays up', async () => {
