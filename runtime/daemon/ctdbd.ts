@@ -94,6 +94,12 @@ interface PendingControl {
   readonly done: (reply: ReplyControl | Error) => void;
 }
 
+/**
+ * A LEADER broadcast this recent is still current: the leader sends one every second, so the
+ * next would say the same (a little slack for a busy event loop).
+ */
+const LEADER_BROADCAST_FRESH_MS = 1500;
+
 export class Ctdbd {
   readonly pnn: number;
   readonly log: Logger;
@@ -131,6 +137,8 @@ export class Ctdbd {
   private readonly keepalives: Keepalives;
   private readonly clients: ClientServer;
   private cliService: CliService | undefined;
+  /** The last LEADER broadcast heard (ours included), for clients that register late. */
+  private lastLeaderBroadcast: { leader: number; at: number } | undefined;
   private readonly pending = new Map<number, PendingControl>();
   private nextReqid = randomInt(1, 0x7fffffff);
   private shuttingDown = false;
@@ -847,7 +855,9 @@ export class Ctdbd {
         nodeFlags: em.nodeFlags,
       });
     } else if (srvid === Srvid.LEADER) {
-      this.election.onLeaderBroadcast(u32Payload.decode(data));
+      const leader = u32Payload.decode(data);
+      this.lastLeaderBroadcast = { leader, at: Date.now() };
+      this.election.onLeaderBroadcast(leader);
     } else if (srvid === Srvid.TAKEOVER_RUN) {
       const m = srvidMessagePayload.decode(data);
       this.recovery.takeoverRunRequest(m.pnn, m.srvid);
@@ -1010,6 +1020,10 @@ export class Ctdbd {
   tellLeader(client: LocalClient): void {
     const leader = this.election.leader;
     if (leader === UNKNOWN_PNN || this.election.inProgress) return;
+    // Only what the next broadcast would say: the leader heard broadcasting within the last
+    // broadcast period. A leader that went quiet (dead, cut off) is not vouched for.
+    const heard = this.lastLeaderBroadcast;
+    if (heard?.leader !== leader || Date.now() - heard.at > LEADER_BROADCAST_FRESH_MS) return;
     setImmediate(() => {
       if (this.shuttingDown || !client.srvids.has(Srvid.LEADER)) return;
       if (this.election.leader !== leader) return;
