@@ -674,7 +674,14 @@ export class Ctdbd {
         timeoutMs: this.tunables.value('ControlTimeout') * 1000,
       }).then(
         (r) => reply(r.status, r.data, r.errorMessage, target),
-        (err: unknown) => reply(-1, undefined, (err as Error).message, target),
+        (err: unknown) => {
+          // A client that asked for no reply would never learn of the failure: log it.
+          if (noReply)
+            this.log.warning(
+              `Control ${controlLabel(req.opcode)} for node ${target} from client ${client.id} was not delivered: ${(err as Error).message}`,
+            );
+          reply(-1, undefined, (err as Error).message, target);
+        },
       );
     }
   }

@@ -300,7 +300,16 @@ function compatSuite(
           while (cluster.node(pnn).process?.running === true && Date.now() < deadline) {
             await new Promise((r) => setTimeout(r, 200));
           }
-          assert.equal(cluster.node(pnn).process?.running, false, `node ${pnn} exited`);
+          const proc = cluster.node(pnn).process;
+          const others = [0, 1, 2]
+            .filter((n) => n !== pnn)
+            .map((n) => `--- node ${n}\n${cluster.node(n).process?.output().slice(-2500) ?? ''}`)
+            .join('\n');
+          assert.equal(
+            proc?.running,
+            false,
+            `node ${pnn} exited:\n${proc?.output().slice(-3000)}\n${others}`,
+          );
         };
         const o = await ours(['-n', '2', 'shutdown']);
         assert.deepEqual(o, { code: 0, stdout: '', stderr: '' });
