@@ -4,7 +4,7 @@
 // is a ProtocolError, turned into status -1 by the caller; the daemon never stops on one.
 import { loadNodesFile } from '../config/nodes-file.js';
 import { levelNameFromNumber } from '../logging/index.js';
-import { Capability, NodeFlag, RecoveryMode, Runstate, Srvid } from '../protocol/constants.js';
+import { Capability, NodeFlag, RecoveryMode, Runstate } from '../protocol/constants.js';
 import { Control, controlLabel, isImplementedIn417 } from '../protocol/controls.js';
 import { Reader } from '../protocol/cursor.js';
 import type { ReqControl } from '../protocol/packets.js';
@@ -128,9 +128,8 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   ],
   [
     Control.REGISTER_SRVID,
-    (d, req, ctx) => {
+    (_d, req, ctx) => {
       ctx.client?.srvids.add(req.srvid);
-      if (ctx.client !== undefined && req.srvid === Srvid.LEADER) d.tellLeader(ctx.client);
       return OK;
     },
   ],

@@ -659,9 +659,11 @@ export class Ctdbd {
     };
     for (const target of this.targets(req.header.destnode)) {
       if (target === this.pnn) {
-        void this.localControl(req, this.pnn, client).then((r) =>
-          reply(r.status, r.data, r.errorMessage),
-        );
+        void this.localControl(req, this.pnn, client).then((r) => {
+          reply(r.status, r.data, r.errorMessage);
+          if (req.opcode === Control.REGISTER_SRVID && req.srvid === Srvid.LEADER && r.status === 0)
+            this.tellLeader(client);
+        });
         continue;
       }
       if (this.nodeMap.get(target) === undefined) {
@@ -1021,8 +1023,10 @@ export class Ctdbd {
    * A local client just registered for LEADER broadcasts: tell it the leader now, as the next
    * broadcast would, instead of leaving it to wait up to a second for one (`ctdb status`,
    * `ctdb leader` and CTDB's own tool all wait for it). Nothing is sent while no leader is
-   * known or an election runs: the client then hears the election's outcome. Sent after the
-   * control's reply, so the client has its handler in place.
+   * known or an election runs: the client then hears the election's outcome. Written right
+   * behind the control's reply, in the same turn: the client is still waiting for that reply,
+   * so it cannot have gone away. (Written later, it could meet a short-lived client that has
+   * sent a no-reply control and closed; the failed write would discard that control unread.)
    */
   tellLeader(client: LocalClient): void {
     const leader = this.election.leader;
@@ -1031,22 +1035,18 @@ export class Ctdbd {
     // broadcast period. A leader that went quiet (dead, cut off) is not vouched for.
     const heard = this.lastLeaderBroadcast;
     if (heard?.leader !== leader || Date.now() - heard.at > LEADER_BROADCAST_FRESH_MS) return;
-    setImmediate(() => {
-      if (this.shuttingDown || !client.srvids.has(Srvid.LEADER)) return;
-      if (this.election.leader !== leader) return;
-      this.stats.clientPacketsSent++;
-      client.send(
-        Buffer.from(
-          encodeReqMessage({
-            destnode: this.pnn,
-            srcnode: leader,
-            reqid: 0,
-            generation: this.vnnmap.generation,
-            srvid: Srvid.LEADER,
-            data: u32Payload.encode(leader),
-          }),
-        ),
-      );
-    });
+    this.stats.clientPacketsSent++;
+    client.send(
+      Buffer.from(
+        encodeReqMessage({
+          destnode: this.pnn,
+          srcnode: leader,
+          reqid: 0,
+          generation: this.vnnmap.generation,
+          srvid: Srvid.LEADER,
+          data: u32Payload.encode(leader),
+        }),
+      ),
+    );
   }
 }
