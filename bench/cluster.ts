@@ -343,7 +343,7 @@ function printSummary(
       '`ctdb status` (our daemon)',
       `${fmt(lat['ours status'], 'ms')} (our ctdb)`,
       `${fmt(lat['debian status'], 'ms')} (Debian ctdb)`,
-      'needs the leader (a broadcast)',
+      'waits for a leader broadcast',
     ],
   ];
   const widths = [0, 1, 2, 3].map((c) =>

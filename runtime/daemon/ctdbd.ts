@@ -94,12 +94,6 @@ interface PendingControl {
   readonly done: (reply: ReplyControl | Error) => void;
 }
 
-/**
- * A LEADER broadcast this recent is still current: the leader sends one every second, so the
- * next would say the same (a little slack for a busy event loop).
- */
-const LEADER_BROADCAST_FRESH_MS = 1500;
-
 export class Ctdbd {
   readonly pnn: number;
   readonly log: Logger;
@@ -137,8 +131,6 @@ export class Ctdbd {
   private readonly keepalives: Keepalives;
   private readonly clients: ClientServer;
   private cliService: CliService | undefined;
-  /** The last LEADER broadcast heard (ours included), for clients that register late. */
-  private lastLeaderBroadcast: { leader: number; at: number } | undefined;
   private readonly pending = new Map<number, PendingControl>();
   private nextReqid = randomInt(1, 0x7fffffff);
   private shuttingDown = false;
@@ -659,11 +651,9 @@ export class Ctdbd {
     };
     for (const target of this.targets(req.header.destnode)) {
       if (target === this.pnn) {
-        void this.localControl(req, this.pnn, client).then((r) => {
-          reply(r.status, r.data, r.errorMessage);
-          if (req.opcode === Control.REGISTER_SRVID && req.srvid === Srvid.LEADER && r.status === 0)
-            this.tellLeader(client);
-        });
+        void this.localControl(req, this.pnn, client).then((r) =>
+          reply(r.status, r.data, r.errorMessage),
+        );
         continue;
       }
       if (this.nodeMap.get(target) === undefined) {
@@ -864,9 +854,7 @@ export class Ctdbd {
         nodeFlags: em.nodeFlags,
       });
     } else if (srvid === Srvid.LEADER) {
-      const leader = u32Payload.decode(data);
-      this.lastLeaderBroadcast = { leader, at: Date.now() };
-      this.election.onLeaderBroadcast(leader);
+      this.election.onLeaderBroadcast(u32Payload.decode(data));
     } else if (srvid === Srvid.TAKEOVER_RUN) {
       const m = srvidMessagePayload.decode(data);
       this.recovery.takeoverRunRequest(m.pnn, m.srvid);
@@ -1017,36 +1005,5 @@ export class Ctdbd {
 
   get leader(): number {
     return this.election.leader;
-  }
-
-  /**
-   * A local client just registered for LEADER broadcasts: tell it the leader now, as the next
-   * broadcast would, instead of leaving it to wait up to a second for one (`ctdb status`,
-   * `ctdb leader` and CTDB's own tool all wait for it). Nothing is sent while no leader is
-   * known or an election runs: the client then hears the election's outcome. Written right
-   * behind the control's reply, in the same turn: the client is still waiting for that reply,
-   * so it cannot have gone away. (Written later, it could meet a short-lived client that has
-   * sent a no-reply control and closed; the failed write would discard that control unread.)
-   */
-  tellLeader(client: LocalClient): void {
-    const leader = this.election.leader;
-    if (leader === UNKNOWN_PNN || this.election.inProgress) return;
-    // Only what the next broadcast would say: the leader heard broadcasting within the last
-    // broadcast period. A leader that went quiet (dead, cut off) is not vouched for.
-    const heard = this.lastLeaderBroadcast;
-    if (heard?.leader !== leader || Date.now() - heard.at > LEADER_BROADCAST_FRESH_MS) return;
-    this.stats.clientPacketsSent++;
-    client.send(
-      Buffer.from(
-        encodeReqMessage({
-          destnode: this.pnn,
-          srcnode: leader,
-          reqid: 0,
-          generation: this.vnnmap.generation,
-          srvid: Srvid.LEADER,
-          data: u32Payload.encode(leader),
-        }),
-      ),
-    );
   }
 }
