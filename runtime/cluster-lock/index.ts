@@ -5,7 +5,6 @@ export { MutexStatus, describeStatus } from './status.js';
 export {
   parseClusterLockSetting,
   helperArgv,
-  nativeHelperPath,
   ourHelperCommand,
   scriptHelperCommand,
 } from './setting.js';

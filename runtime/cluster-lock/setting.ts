@@ -27,11 +27,6 @@ export function parseClusterLockSetting(value: string): ClusterLockSetting {
 /** The helpers this package ships, by their installed names. */
 export type OurHelper = 'ctdb_mutex_fcntl_helper' | 'ctdb_etcd_lock';
 
-/** The built C program for a helper, if it has one and it can be run. */
-export function nativeHelperPath(helper: string): string | undefined {
-  return nativeProgram(helper);
-}
-
 /**
  * The command that runs the JavaScript/TypeScript version of one of our helpers: the built
  * JavaScript when running from dist/, else the TypeScript source through tsx (one process:
@@ -53,7 +48,7 @@ export function scriptHelperCommand(helper: OurHelper): string[] {
 
 /** The command that runs one of our helpers: the C program when built, else the script. */
 export function ourHelperCommand(helper: OurHelper): string[] {
-  const native = nativeHelperPath(helper);
+  const native = nativeProgram(helper);
   return native !== undefined ? [native] : scriptHelperCommand(helper);
 }
 

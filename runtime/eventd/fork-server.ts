@@ -485,14 +485,6 @@ export interface ServerProgram {
   readonly args: string[];
 }
 
-/** The C fork server's file name under build/Release (binding.gyp's target). */
-export const NATIVE_FORK_SERVER = 'ctdb_fork_server';
-
-/** The built C fork server, when it is there and executable. */
-export function nativeForkServer(): string | undefined {
-  return nativeProgram(NATIVE_FORK_SERVER);
-}
-
 /**
  * The program to start as the fork server: the C one when built (unless
  * CTDB_TS_EVENTD_FORK_SERVER=perl, or it was found broken; an absolute path there names the C
@@ -506,7 +498,7 @@ export function serverProgram(
   const choice = env.CTDB_TS_EVENTD_FORK_SERVER;
   if (choice !== 'perl' && !nativeBroken) {
     // An absolute path names another build of the C server (tests; a debug build).
-    const file = choice?.startsWith('/') === true ? choice : nativeForkServer();
+    const file = choice?.startsWith('/') === true ? choice : nativeProgram('ctdb_fork_server');
     if (file !== undefined) return { kind: 'native', file, args: [] };
   }
   const perl = findProgram('perl', env.PATH ?? process.env.PATH ?? '/usr/bin:/bin');

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nativeHelperPath } from '../../runtime/cluster-lock/index.js';
+import { nativeProgram } from '../../runtime/paths/index.js';
 import { getLock } from '../../runtime/cluster-lock/native.js';
 import { EtcdServer, etcdUnavailable } from '../support/etcd.js';
 import { NetLab, canCreateNamespaces, type LabHost, type LabProcess } from '../support/netlab.js';
@@ -38,7 +38,7 @@ function skipReason(): string | undefined {
   return etcdUnavailable();
 }
 const skip = skipReason();
-const nativeFcntlHelper = nativeHelperPath('ctdb_mutex_fcntl_helper');
+const nativeFcntlHelper = nativeProgram('ctdb_mutex_fcntl_helper');
 
 interface Node {
   host: LabHost;

@@ -18,11 +18,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nativeHelperPath, scriptHelperCommand } from '../../runtime/cluster-lock/index.js';
+import { scriptHelperCommand } from '../../runtime/cluster-lock/index.js';
+import { nativeProgram } from '../../runtime/paths/index.js';
 import { getLock, setLock } from '../../runtime/cluster-lock/native.js';
 import { Proc, heldStatus, hold, killAll, timeUntil } from './util.js';
 
-const nativeHelper = nativeHelperPath('ctdb_mutex_fcntl_helper');
+const nativeHelper = nativeProgram('ctdb_mutex_fcntl_helper');
 const notBuilt =
   'build/Release/ctdb_mutex_fcntl_helper is not built (cc -O2 -pthread lib/native/mutex_fcntl_helper.c)';
 

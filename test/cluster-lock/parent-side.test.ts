@@ -11,11 +11,11 @@ import {
   MutexStatus,
   checkLockDuringRecovery,
   helperArgv,
-  nativeHelperPath,
   ourHelperCommand,
   parseClusterLockSetting,
 } from '../../runtime/cluster-lock/index.js';
 import { killAll, pidGone, root, timeUntil } from './util.js';
+import { nativeProgram } from '../../runtime/paths/index.js';
 
 const sh = (script: string): string[] => ['/bin/sh', '-c', script];
 
@@ -35,7 +35,7 @@ describe('cluster lock setting', () => {
 
   test(
     'the C fcntl helper is preferred when built',
-    { skip: nativeHelperPath('ctdb_mutex_fcntl_helper') === undefined ? 'not built' : false },
+    { skip: nativeProgram('ctdb_mutex_fcntl_helper') === undefined ? 'not built' : false },
     () => {
       const native = join(root, 'build', 'Release', 'ctdb_mutex_fcntl_helper');
       assert.deepEqual(ourHelperCommand('ctdb_mutex_fcntl_helper'), [native]);

@@ -6,33 +6,19 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  alive,
+  daemonForSuite,
   makeFixture,
   sleep,
   startDaemon,
   TS_HEADER,
+  waitUntil,
   type Daemon,
   type Fixture,
 } from './support.js';
 import { EventdClient } from '../../runtime/eventd/client.js';
 import { Errno } from '../../runtime/eventd/errno.js';
-import { nativeForkServer } from '../../runtime/eventd/fork-server.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+import { nativeProgram } from '../../runtime/paths/index.js';
 
 function threads(pid: number): number {
   const m = /^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -66,7 +52,10 @@ const SERVERS = [
     setEnv: (env: NodeJS.ProcessEnv) => {
       delete env.CTDB_TS_EVENTD_FORK_SERVER;
     },
-    skip: nativeForkServer() === undefined ? 'build/Release/ctdb_fork_server is not built' : false,
+    skip:
+      nativeProgram('ctdb_fork_server') === undefined
+        ? 'build/Release/ctdb_fork_server is not built'
+        : false,
   },
   {
     name: 'Perl',
@@ -86,47 +75,33 @@ for (const srv of SERVERS)
     `exec scripts in batches, through the ${srv.name} fork server`,
     { skip: srv.skip },
     () => {
-      let fx: Fixture;
-      let daemon: Daemon;
-      let client: EventdClient;
-
-      before(async () => {
-        fx = makeFixture();
-        srv.setEnv(fx.env);
-        daemon = await startDaemon(fx);
-        client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
-      });
-      after(async () => {
-        client?.close();
-        await daemon?.stop();
-        fx?.cleanup();
-      });
+      const suite = daemonForSuite(srv.setEnv);
 
       function component(name: string): string {
-        const dir = join(fx.base, 'events', name);
+        const dir = join(suite.fx.base, 'events', name);
         mkdirSync(dir, { recursive: true });
         return dir;
       }
 
       test('the 64..254 quirk and disabled results go on; the first failure stops the run', async () => {
         const dir = component('batch');
-        const mark = (n: string): string => join(fx.base, `batch.${n}`);
+        const mark = (n: string): string => join(suite.fx.base, `batch.${n}`);
         const script = (body: string, n: string): string =>
           `#!/bin/sh\ntouch ${mark(n)}\nset -- $(cat /proc/$$/stat)\n[ "$5" = "$$" ] && echo own-group\n${body}\n`;
-        fx.write(join(dir, '01.ok.script'), script('exit 0', '01'));
-        fx.write(join(dir, '02.quirk64.script'), script('exit 64', '02'));
-        fx.write(join(dir, '03.quirk77.script'), script('exit 77', '03'));
-        fx.write(join(dir, '04.noshebang.script'), `touch ${mark('04')}\n`);
-        fx.write(join(dir, '05.disabled.script'), script('exit 0', '05'), 0o644);
-        fx.write(
+        suite.fx.write(join(dir, '01.ok.script'), script('exit 0', '01'));
+        suite.fx.write(join(dir, '02.quirk64.script'), script('exit 64', '02'));
+        suite.fx.write(join(dir, '03.quirk77.script'), script('exit 77', '03'));
+        suite.fx.write(join(dir, '04.noshebang.script'), `touch ${mark('04')}\n`);
+        suite.fx.write(join(dir, '05.disabled.script'), script('exit 0', '05'), 0o644);
+        suite.fx.write(
           join(dir, '06.ts.script'),
           `${TS_HEADER}export default defineEventScript({ monitor() {} });\n`,
         );
-        fx.write(join(dir, '07.fails.script'), script('printf "bad\\0hidden"; exit 3', '07'));
-        fx.write(join(dir, '08.never.script'), script('exit 0', '08'));
+        suite.fx.write(join(dir, '07.fails.script'), script('printf "bad\\0hidden"; exit 3', '07'));
+        suite.fx.write(join(dir, '08.never.script'), script('exit 0', '08'));
 
-        assert.equal(await client.run('batch', 'monitor', null, 30), Errno.ENOEXEC);
-        const st = await client.status('batch', 'monitor');
+        assert.equal(await suite.client.run('batch', 'monitor', null, 30), Errno.ENOEXEC);
+        const st = await suite.client.status('batch', 'monitor');
         assert.equal(st.result, 0);
         const got = st.status!.scripts.map((s) => [s.name, s.result, s.output]);
         assert.deepEqual(got, [
@@ -149,17 +124,20 @@ for (const srv of SERVERS)
 
       test('at the deadline the running script is TIMEDOUT and left running; later ones do not start', async () => {
         const dir = component('deadline');
-        const pidFile = join(fx.base, 'deadline.pid');
-        fx.write(join(dir, '01.quick.script'), '#!/bin/sh\necho quick\n');
-        fx.write(
+        const pidFile = join(suite.fx.base, 'deadline.pid');
+        suite.fx.write(join(dir, '01.quick.script'), '#!/bin/sh\necho quick\n');
+        suite.fx.write(
           join(dir, '02.slow.script'),
           `#!/bin/sh\necho $$ > ${pidFile}\necho partial\nexec sleep 30\n`,
         );
-        fx.write(join(dir, '03.after.script'), `#!/bin/sh\ntouch ${join(fx.base, 'after')}\n`);
+        suite.fx.write(
+          join(dir, '03.after.script'),
+          `#!/bin/sh\ntouch ${join(suite.fx.base, 'after')}\n`,
+        );
         const t0 = Date.now();
-        assert.equal(await client.run('deadline', 'monitor', null, 1), Errno.ETIMEDOUT);
+        assert.equal(await suite.client.run('deadline', 'monitor', null, 1), Errno.ETIMEDOUT);
         assert.ok(Date.now() - t0 < 5000);
-        const st = await client.status('deadline', 'monitor');
+        const st = await suite.client.status('deadline', 'monitor');
         assert.deepEqual(
           st.status!.scripts.map((s) => [s.name, s.result, s.output]),
           [
@@ -169,25 +147,25 @@ for (const srv of SERVERS)
         );
         const pid = Number(readFileSync(pidFile, 'utf8'));
         assert.ok(alive(pid), 'a timed-out script is left running (no debug script configured)');
-        assert.equal(existsSync(join(fx.base, 'after')), false);
+        assert.equal(existsSync(join(suite.fx.base, 'after')), false);
         // Later events run normally meanwhile.
-        assert.equal(await client.run('deadline', 'startup', null, 1), Errno.ETIMEDOUT);
+        assert.equal(await suite.client.run('deadline', 'startup', null, 1), Errno.ETIMEDOUT);
         process.kill(-pid, 'SIGKILL');
       });
 
       test('a cancelled monitor has its running script killed with its whole process group', async () => {
         const dir = component('cancelgroup');
-        const pids = join(fx.base, 'cancel.pids');
-        fx.write(join(dir, '01.first.script'), '#!/bin/sh\nexit 0\n');
-        fx.write(
+        const pids = join(suite.fx.base, 'cancel.pids');
+        suite.fx.write(join(dir, '01.first.script'), '#!/bin/sh\nexit 0\n');
+        suite.fx.write(
           join(dir, '02.hang.script'),
           `#!/bin/sh\n[ "$1" = monitor ] || exit 0\nsleep 60 &\necho "$$ $!" > ${pids}.tmp\nmv ${pids}.tmp ${pids}\nwait\n`,
         );
-        const mon = client.run('cancelgroup', 'monitor', null, 60);
+        const mon = suite.client.run('cancelgroup', 'monitor', null, 60);
         await waitUntil('the hanging script', () => existsSync(pids));
         const [shell, child] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
         assert.ok(alive(shell!) && alive(child!));
-        const startup = client.run('cancelgroup', 'startup', null, 30);
+        const startup = suite.client.run('cancelgroup', 'startup', null, 30);
         assert.equal(await mon, Errno.ECANCELED);
         await waitUntil('the group to die', () => !alive(shell!) && !alive(child!), 2000);
         assert.equal(await startup, 0);
@@ -195,21 +173,21 @@ for (const srv of SERVERS)
 
       test('if the fork server dies, it is started again and scripts still run', async () => {
         const dir = component('noserver');
-        fx.write(join(dir, '01.echo.script'), '#!/bin/sh\necho "$0 $*"\nexit 2\n');
-        assert.equal(await client.run('noserver', 'monitor', 'a  b', 30), Errno.ENOEXEC);
-        const server = children(daemon.proc.pid!).find(isServer);
+        suite.fx.write(join(dir, '01.echo.script'), '#!/bin/sh\necho "$0 $*"\nexit 2\n');
+        assert.equal(await suite.client.run('noserver', 'monitor', 'a  b', 30), Errno.ENOEXEC);
+        const server = children(suite.daemon.proc.pid!).find(isServer);
         assert.equal(server?.comm, srv.comm, 'the server chosen');
         assert.ok(server !== undefined, 'the fork server runs as a child of the daemon');
         process.kill(server.pid, 'SIGKILL');
         await waitUntil('the fork server to go', () => !alive(server.pid));
         await sleep(100);
-        assert.equal(await client.run('noserver', 'monitor', 'c', 30), Errno.ENOEXEC);
-        const st = await client.status('noserver', 'monitor');
+        assert.equal(await suite.client.run('noserver', 'monitor', 'c', 30), Errno.ENOEXEC);
+        const st = await suite.client.status('noserver', 'monitor');
         assert.deepEqual(
           st.status!.scripts.map((s) => [s.result, s.output]),
           [[2, `${join(dir, '01.echo.script')} monitor c\n`]],
         );
-        const again = children(daemon.proc.pid!).find(isServer);
+        const again = children(suite.daemon.proc.pid!).find(isServer);
         assert.ok(again !== undefined && again.pid !== server.pid, 'a new fork server');
       });
     },
@@ -226,30 +204,16 @@ for (const [why, setEnv] of [
   ],
 ] as const)
   describe(`exec scripts without the fork server (${why}): spawned by the daemon`, () => {
-    let fx: Fixture;
-    let daemon: Daemon;
-    let client: EventdClient;
-
-    before(async () => {
-      fx = makeFixture();
-      setEnv(fx.env);
-      daemon = await startDaemon(fx);
-      client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
-    });
-    after(async () => {
-      client?.close();
-      await daemon?.stop();
-      fx?.cleanup();
-    });
+    const suite = daemonForSuite(setEnv);
 
     test('same results: order, quirks, the stop at the first failure, output', async () => {
-      assert.equal(children(daemon.proc.pid!).some(isServer), false, 'no fork server');
-      fx.write('01.ok.script', '#!/bin/sh\necho one\n');
-      fx.write('02.quirk.script', '#!/bin/sh\nexit 77\n');
-      fx.write('03.fails.script', '#!/bin/sh\necho "$1" >&2\nexit 5\n');
-      fx.write('04.never.script', '#!/bin/sh\nexit 0\n');
-      assert.equal(await client.run('legacy', 'monitor', null, 30), Errno.ENOEXEC);
-      const st = await client.status('legacy', 'monitor');
+      assert.equal(children(suite.daemon.proc.pid!).some(isServer), false, 'no fork server');
+      suite.fx.write('01.ok.script', '#!/bin/sh\necho one\n');
+      suite.fx.write('02.quirk.script', '#!/bin/sh\nexit 77\n');
+      suite.fx.write('03.fails.script', '#!/bin/sh\necho "$1" >&2\nexit 5\n');
+      suite.fx.write('04.never.script', '#!/bin/sh\nexit 0\n');
+      assert.equal(await suite.client.run('legacy', 'monitor', null, 30), Errno.ENOEXEC);
+      const st = await suite.client.status('legacy', 'monitor');
       assert.deepEqual(
         st.status!.scripts.map((s) => [s.name, s.result, s.output]),
         [
@@ -350,33 +314,19 @@ describe('the TypeScript worker starts only when needed', () => {
 });
 
 describe('a C fork server that dies without answering (a broken build): perl takes over', () => {
-  let fx: Fixture;
-  let daemon: Daemon;
-  let client: EventdClient;
-
-  before(async () => {
-    fx = makeFixture();
-    // /bin/false exits at once, before answering anything, as a broken build would.
-    fx.env.CTDB_TS_EVENTD_FORK_SERVER = '/bin/false';
-    daemon = await startDaemon(fx);
-    client = await EventdClient.connect(join(fx.base, 'run', 'eventd.socket'));
-  });
-  after(async () => {
-    client?.close();
-    await daemon?.stop();
-    fx?.cleanup();
-  });
+  // /bin/false exits at once, before answering anything, as a broken build would.
+  const suite = daemonForSuite((env) => (env.CTDB_TS_EVENTD_FORK_SERVER = '/bin/false'));
 
   test('runs go on, and the Perl server is the one running afterwards', async () => {
-    fx.write('01.ok.script', '#!/bin/sh\necho one\n');
+    suite.fx.write('01.ok.script', '#!/bin/sh\necho one\n');
     // The first run may find the broken server gone and spawn its script itself; either way
     // it succeeds, and by the next run the Perl server has replaced it.
-    assert.equal(await client.run('legacy', 'monitor', null, 30), 0);
+    assert.equal(await suite.client.run('legacy', 'monitor', null, 30), 0);
     await waitUntil('the Perl fork server', () =>
-      children(daemon.proc.pid!).some((c) => c.comm === 'perl'),
+      children(suite.daemon.proc.pid!).some((c) => c.comm === 'perl'),
     );
-    assert.equal(await client.run('legacy', 'monitor', null, 30), 0);
-    const st = await client.status('legacy', 'monitor');
+    assert.equal(await suite.client.run('legacy', 'monitor', null, 30), 0);
+    const st = await suite.client.status('legacy', 'monitor');
     assert.deepEqual(
       st.status!.scripts.map((s) => [s.name, s.result, s.output]),
       [['01.ok', 0, 'one\n']],

@@ -8,37 +8,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { nativeForkServer, serverProgram } from '../../runtime/eventd/fork-server.js';
+import { serverProgram } from '../../runtime/eventd/fork-server.js';
+import { nativeProgram } from '../../runtime/paths/index.js';
 import { Errno } from '../../runtime/eventd/errno.js';
-import { sleep } from './support.js';
+import { alive, sleep, waitUntil } from './support.js';
 
 type Message =
   | { kind: 'O'; id: number; data: Buffer }
   | { kind: 'X'; id: number; pid: number; status: number }
   | { kind: 'D'; id: number; count: number; pid: number };
-
-/** True while `pid` runs (a zombie that nobody reaps counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** One fork server process and the messages it sent, parsed. */
 class Server {
@@ -138,7 +116,7 @@ class Server {
 const exitStatus = (code: number): number => code << 8;
 const execFailed = (errno: number): number => exitStatus(64 + errno);
 
-const native = nativeForkServer();
+const native = nativeProgram('ctdb_fork_server');
 const perl = serverProgram({ ...process.env, CTDB_TS_EVENTD_FORK_SERVER: 'perl' });
 const SERVERS = [
   {

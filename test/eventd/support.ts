@@ -1,10 +1,20 @@
 // Helpers for the event daemon tests: a temporary CTDB_BASE in CTDB_TEST_MODE, our daemon (or
 // Debian's) started on it as a real process, and the tools run against it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
+import { EventdClient } from '../../runtime/eventd/client.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEBIAN_EVENT_TOOL = '/usr/libexec/ctdb/ctdb-event';
@@ -180,3 +190,54 @@ export function normaliseStatus(text: string): string {
 export const TS_HEADER = `#!/usr/bin/env ctdb-eventscript
 import { defineEventScript } from 'ctdb-ts/eventscript';
 `;
+
+/**
+ * For a describe block: before its tests, a fresh fixture (its environment adjusted by
+ * `setEnv`), our daemon on it and a client connected to its socket; after them, all three
+ * gone. The returned object's fields are valid inside the tests.
+ */
+export function daemonForSuite(setEnv: (env: NodeJS.ProcessEnv) => void = () => undefined): {
+  readonly fx: Fixture;
+  readonly daemon: Daemon;
+  readonly client: EventdClient;
+} {
+  const s = {} as { fx: Fixture; daemon: Daemon; client: EventdClient };
+  before(async () => {
+    s.fx = makeFixture();
+    setEnv(s.fx.env);
+    s.daemon = await startDaemon(s.fx);
+    s.client = await EventdClient.connect(join(s.fx.base, 'run', 'eventd.socket'));
+  });
+  after(async () => {
+    // Fields are unset when `before` failed part-way.
+    const partial = s as Partial<typeof s>;
+    partial.client?.close();
+    await partial.daemon?.stop();
+    partial.fx?.cleanup();
+  });
+  return s;
+}
+
+/** True while `pid` runs (a zombie that nobody reaps counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `ok` every 10 ms; throws naming `what` after `ms`. */
+export async function waitUntil(what: string, ok: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
